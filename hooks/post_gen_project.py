@@ -1,0 +1,49 @@
+"""Drop the sample apps that were not chosen, write .env, say what to do next."""
+
+import secrets
+import shutil
+from pathlib import Path
+
+PROJECT_SLUG = {{ cookiecutter.project_slug | tojson }}
+SAMPLE_APPS = {
+    "chat": {{ cookiecutter.use_chat }},
+    "notifications": {{ cookiecutter.use_notifications }},
+    "thumbnails": {{ cookiecutter.use_thumbnails }},
+}
+CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
+
+NEXT_STEPS = f"""
+Your project is in ./{PROJECT_SLUG}. Next steps:
+
+    cd {PROJECT_SLUG}
+    python3 -m venv .venv && . .venv/bin/activate
+    pip install -e ".[dev]"
+    python manage.py migrate
+    honcho -f Procfile.dev start    # Redis, daphne and the worker; open http://127.0.0.1:8000/
+    pytest                          # the project's own tests
+"""
+
+IN_MEMORY_NOTE = """
+Note: you chose the in-memory channel layer. It lives inside one process, so
+`manage.py runworker` refuses to start with it; set CHANNEL_LAYER=redis in .env
+when you need a worker.
+"""
+
+
+def remove_unchosen_apps():
+    for app, chosen in SAMPLE_APPS.items():
+        if not chosen:
+            shutil.rmtree(app)
+
+
+def write_dotenv():
+    """Copy .env.example to .env with a secret key of this project's own (.env is git-ignored)."""
+    example = Path(".env.example").read_text()
+    secret_key = secrets.token_urlsafe(50)
+    Path(".env").write_text(example.replace("DJANGO_SECRET_KEY=", f"DJANGO_SECRET_KEY={secret_key}", 1))
+
+
+if __name__ == "__main__":
+    remove_unchosen_apps()
+    write_dotenv()
+    print(NEXT_STEPS + (IN_MEMORY_NOTE if CHANNEL_LAYER == "in_memory" else ""))

@@ -1,0 +1,31 @@
+"""The ASGI application: `daphne {{ cookiecutter.project_slug }}.asgi:application`.
+
+https://channels.readthedocs.io/en/latest/deploying.html
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings.development")
+# Set Django up before anything below imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import re_path
+
+from . import routings
+from .realtime.routing import URLRouter
+
+application = ProtocolTypeRouter(
+    {
+        "http": URLRouter([*routings.http_urlpatterns, re_path(r"", django_asgi_app)]),
+        # Websockets have no CSRF protection: checking Origin against ALLOWED_HOSTS is the defence.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(routings.websocket_urlpatterns))
+        ),
+        "channel": ChannelNameRouter(routings.channel_routes),
+    }
+)

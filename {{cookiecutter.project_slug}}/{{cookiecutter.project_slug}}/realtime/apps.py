@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RealtimeConfig(AppConfig):
+    """The project's Channels plumbing: include()-aware routing and a safer runworker."""
+
+    name = "{{ cookiecutter.project_slug }}.realtime"

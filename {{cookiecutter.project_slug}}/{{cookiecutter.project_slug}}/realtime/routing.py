@@ -1,0 +1,142 @@
+"""A URLRouter that accepts Django's include(), so each app keeps its own routings.py.
+
+Channels' URLRouter raises ImproperlyConfigured on include(), and a router wrapped
+in middleware behind path() never matches (django/channels#1428). This router walks
+Django's own URLResolver tree instead of flattening it, so converters, kwargs and
+prefixes behave exactly as in urls.py, and it looks through middleware to find
+nested routers.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.urls import Resolver404
+from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
+
+logger = logging.getLogger(__name__)
+
+
+def routes_further(app):
+    """Whether app, or the app inside its middleware, routes on the rest of the path."""
+    while app is not None:
+        if getattr(app, "_path_routing", False):
+            return True
+        # Channels' middleware keeps its inner app in .inner, OriginValidator in .application.
+        app = getattr(app, "inner", None) or getattr(app, "application", None)
+    return False
+
+
+def match_start(pattern, path):
+    """Match pattern at the start of path like Django, returning (rest, args, kwargs) or None.
+
+    Django's RegexPattern searches anywhere in the path; an unanchored re_path
+    must not match in the middle of a path here, so regexes match from the start.
+    """
+    if not isinstance(pattern, RegexPattern):
+        return pattern.match(path)
+    regex = pattern.regex
+    endpoint_must_end = pattern._is_endpoint and regex.pattern.endswith("$")
+    found = regex.fullmatch(path) if endpoint_must_end else regex.match(path)
+    if found is None:
+        return None
+    kwargs = {key: value for key, value in found.groupdict().items() if value is not None}
+    args = () if kwargs else found.groups()
+    return path[found.end() :], args, kwargs
+
+
+def as_prefix(pattern):
+    """The same pattern, matching only the start of the path, as include() does."""
+    if isinstance(pattern, RoutePattern):
+        return RoutePattern(pattern._route, pattern.name, is_endpoint=False)
+    return RegexPattern(pattern._regex, pattern.name, is_endpoint=False)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of a routing tree: an app to call, or an include() with its own routes."""
+
+    pattern: RegexPattern | RoutePattern
+    extra_kwargs: dict
+    app: object = None
+    routes: tuple = ()
+
+    @classmethod
+    def from_django(cls, entry):
+        if isinstance(entry, URLResolver):
+            routes = tuple(cls.from_django(inner) for inner in entry.url_patterns)
+            return cls(entry.pattern, entry.default_kwargs, routes=routes)
+        app = entry.callback
+        pattern = as_prefix(entry.pattern) if routes_further(app) else entry.pattern
+        return cls(pattern, entry.default_args, app=app)
+
+
+def find_apps(routes, path, args=(), kwargs=None):
+    """Yield (app, rest of path, args, kwargs) for every route matching path, in order."""
+    kwargs = kwargs or {}
+    for route in routes:
+        found = match_start(route.pattern, path)
+        if found is None:
+            continue
+        rest, new_args, new_kwargs = found
+        # As in Django: extra kwargs of a route win over its captures, inner over outer.
+        merged = {**kwargs, **new_kwargs, **route.extra_kwargs}
+        if route.app is None:
+            yield from find_apps(route.routes, rest, args + new_args, merged)
+        else:
+            yield route.app, rest, args + new_args, merged
+
+
+class URLRouter:
+    """Routes websocket and http scopes by path, like channels.routing.URLRouter, plus include()."""
+
+    # Tells an enclosing router (ours or Channels') to pass on the rest of the path.
+    _path_routing = True
+
+    def __init__(self, routes):
+        self.routes = tuple(Route.from_django(entry) for entry in routes)
+
+    async def __call__(self, scope, receive, send):
+        outermost = "path_remaining" not in scope
+        path = scope["path"] if outermost else scope["path_remaining"]
+        if outermost:
+            root_path = scope.get("root_path", "")
+            if not path.startswith(root_path):
+                return await self.refuse(scope, receive, send)
+            path = path[len(root_path) :]
+        path = path.lstrip("/")
+        outer_route = scope.get("url_route", {"args": (), "kwargs": {}})
+        for app, rest, args, kwargs in find_apps(self.routes, path):
+            url_route = {
+                "args": outer_route["args"] + args,
+                "kwargs": {**outer_route["kwargs"], **kwargs},
+            }
+            try:
+                return await app(
+                    {**scope, "path_remaining": rest, "url_route": url_route}, receive, send
+                )
+            except Resolver404:
+                # A nested router found nothing: try the next route, as Django does.
+                if not routes_further(app):
+                    raise
+        if not outermost:
+            raise Resolver404({"path": path})
+        return await self.refuse(scope, receive, send)
+
+    @staticmethod
+    async def refuse(scope, receive, send):
+        """End a connection that no route matches, with one log line and no traceback."""
+        logger.warning("No %s route for path %r", scope["type"], scope["path"])
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1000})
+        elif scope["type"] == "http":
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"Not found"})
+        else:
+            raise ValueError(f"No route for path {scope['path']!r}")

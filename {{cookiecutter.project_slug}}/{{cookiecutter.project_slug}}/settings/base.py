@@ -1,0 +1,126 @@
+"""Settings shared by every environment, read from environment variables.
+
+https://docs.djangoproject.com/en/5.2/ref/settings/
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+DEBUG = False
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+
+INSTALLED_APPS = [
+    # First, so that runserver serves websockets too.
+    # https://channels.readthedocs.io/en/latest/installation.html
+    "daphne",
+    # Before channels, so that its runworker (which refuses the in-memory layer) wins.
+    "{{ cookiecutter.project_slug }}.realtime",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+{%- if cookiecutter.use_chat %}
+    "chat",
+{%- endif %}
+{%- if cookiecutter.use_notifications %}
+    "notifications",
+{%- endif %}
+{%- if cookiecutter.use_thumbnails %}
+    "thumbnails",
+{%- endif %}
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
+ASGI_APPLICATION = "{{ cookiecutter.project_slug }}.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "{{ cookiecutter.project_slug }}" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {
+{%- if cookiecutter.database == "postgresql" %}
+    "default": env.db("DATABASE_URL", default="postgres:///{{ cookiecutter.project_slug }}"),
+{%- else %}
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+{%- endif %}
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = {{ cookiecutter.timezone | tojson }}
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+
+# The channel layer carries group messages and worker jobs between processes.
+# https://channels.readthedocs.io/en/latest/topics/channel_layers.html
+CHANNEL_LAYER_BACKENDS = {
+    "redis": "channels_redis.core.RedisChannelLayer",
+    "redis_pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "in_memory": "channels.layers.InMemoryChannelLayer",
+}
+CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="{{ cookiecutter.channel_layer }}")
+if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CHANNEL_LAYER={CHANNEL_LAYER!r} is not a known channel layer: "
+        f"use one of {', '.join(CHANNEL_LAYER_BACKENDS)}."
+    )
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
+if CHANNEL_LAYER != "in_memory":
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [REDIS_URL]}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}

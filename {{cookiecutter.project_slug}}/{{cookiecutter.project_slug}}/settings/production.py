@@ -1,0 +1,23 @@
+"""Settings for production: everything from the environment, HTTPS only.
+
+https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+"""
+
+from .base import *
+
+if env.bool("DJANGO_DEBUG", default=False):
+    raise ImproperlyConfigured("DJANGO_DEBUG is on: production settings never run with DEBUG.")
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["{{ cookiecutter.domain_name }}"])
+
+# TLS ends at the proxy in front of daphne, which says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+# Start short and raise once HTTPS is known to work on every subdomain.
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True

@@ -1,0 +1,14 @@
+"""Settings for the test suite: fast, self-contained, nothing read from .env."""
+
+import tempfile
+
+from django.core.management.utils import get_random_secret_key
+
+from .base import *
+
+SECRET_KEY = get_random_secret_key()
+ALLOWED_HOSTS = ["localhost", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="test-media-"))
+# Unit tests run consumers in this process; end-to-end tests use Redis.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

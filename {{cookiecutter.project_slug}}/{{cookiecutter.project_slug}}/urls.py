@@ -1,0 +1,16 @@
+"""Django's URL configuration for pages; websocket and long-poll routes live in routings.py."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("admin/", admin.site.urls),
+{%- if cookiecutter.use_chat %}
+    path("chat/", include("chat.urls")),
+{%- endif %}
+] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
