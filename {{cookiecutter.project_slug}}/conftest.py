@@ -9,8 +9,13 @@ ALLOWED_ORIGIN = (b"origin", b"http://localhost")
 
 
 @pytest.fixture
-def application():
-    """The application asgi.py serves, middleware and all."""
+def application(transactional_db):
+    """The application asgi.py serves, middleware and all.
+
+    Consumers reach the database from worker threads (sessions, users, and
+    Channels closing stale connections on every message), so tests through the
+    application get transactional database access.
+    """
     return get_default_application()
 
 

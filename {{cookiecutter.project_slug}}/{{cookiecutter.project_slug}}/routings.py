@@ -2,8 +2,10 @@
 
 asgi.py serves these through realtime.routing.URLRouter, which understands include().
 """
+{%- if cookiecutter.use_chat or cookiecutter.use_notifications %}
 
 from django.urls import include, path
+{%- endif %}
 {%- if cookiecutter.use_thumbnails %}
 
 from thumbnails.routings import channel_routes as thumbnails_channel_routes

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import {% if cookiecutter.use_chat %}include, {% endif %}path
 
 from . import views
 

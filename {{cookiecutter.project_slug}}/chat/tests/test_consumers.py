@@ -1,4 +1,9 @@
 import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from conftest import ALLOWED_ORIGIN
 
 
 async def test_message_reaches_everyone_in_the_room(websocket_connect):
@@ -20,6 +25,18 @@ async def test_message_stays_in_its_room(websocket_connect):
 
     assert (await alice.receive_json_from())["text"] == "hello"
     assert await carol.receive_nothing()
+
+
+async def test_logged_in_user_posts_under_their_username(websocket_connect, client):
+    user = await get_user_model().objects.acreate(username="alice")
+    await sync_to_async(client.force_login)(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    session = (b"cookie", f"{cookie.key}={cookie.value}".encode())
+
+    _, alice = await websocket_connect("/ws/chat/lobby/", headers=[ALLOWED_ORIGIN, session])
+    await alice.send_json_to({"type": "message", "text": "hi"})
+
+    assert (await alice.receive_json_from())["author"] == "alice"
 
 
 @pytest.mark.parametrize(

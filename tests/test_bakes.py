@@ -1,0 +1,194 @@
+"""Every option value baked one at a time, plus the combinations where options interact.
+
+Each bake must render completely, lint clean, pass Django's checks (including
+check --deploy with production settings) and pass its own test suite.
+"""
+
+import re
+import secrets
+import subprocess
+
+import pytest
+
+from conftest import bake
+
+BAKES = {
+    "default": {},
+    "redis_pubsub": {"channel_layer": "redis_pubsub"},
+    "in_memory": {"channel_layer": "in_memory"},
+    "postgresql": {"database": "postgresql"},
+    "without_chat": {"use_chat": False},
+    "without_notifications": {"use_notifications": False},
+    "without_thumbnails": {"use_thumbnails": False},
+    "without_samples": {"use_chat": False, "use_notifications": False, "use_thumbnails": False},
+    # The Procfile and README drop Redis and the worker line together.
+    "in_memory_without_thumbnails": {"channel_layer": "in_memory", "use_thumbnails": False},
+    "custom_names": {"project_name": "Pied Piper", "timezone": "Europe/Paris"},
+}
+SAMPLE_APPS = {
+    "use_chat": "chat",
+    "use_notifications": "notifications",
+    "use_thumbnails": "thumbnails",
+}
+# Where Jinja is written to be copied verbatim (Django templates and static files).
+VERBATIM_DIRS = {"templates", "static"}
+JINJA_MARKERS = re.compile(r"\{\{ ?cookiecutter|\{%|\{#")
+
+
+@pytest.fixture(params=BAKES, scope="module")
+def bake_case(request, baked):
+    options = BAKES[request.param]
+    return options, baked(**options)
+
+
+def run(project, project_env, *command, **variables):
+    result = subprocess.run(
+        command, cwd=project, env=project_env(**variables), capture_output=True, text=True
+    )
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def production_variables(project):
+    return {
+        "DJANGO_SETTINGS_MODULE": f"{project.name}.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    }
+
+
+def test_every_file_is_rendered(bake_case):
+    _, project = bake_case
+    leftovers = []
+    for path in project.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        verbatim = VERBATIM_DIRS & set(path.relative_to(project).parts)
+        pattern = re.compile(r"\{\{ ?cookiecutter") if verbatim else JINJA_MARKERS
+        leftovers += [f"{path.relative_to(project)}: {m.group()}" for m in pattern.finditer(text)]
+    assert leftovers == []
+
+
+def test_unchosen_sample_apps_are_gone(bake_case):
+    options, project = bake_case
+    for option, app in SAMPLE_APPS.items():
+        assert (project / app).is_dir() == options.get(option, True), app
+
+
+def test_ruff_finds_nothing(bake_case, project_env):
+    _, project = bake_case
+    run(project, project_env, "ruff", "check", "--no-cache", ".")
+    run(project, project_env, "ruff", "format", "--check", "--no-cache", ".")
+
+
+def test_django_checks_pass(bake_case, project_env):
+    _, project = bake_case
+    run(project, project_env, "python", "manage.py", "check", "--fail-level", "WARNING")
+    run(project, project_env, "python", "manage.py", "makemigrations", "--check", "--dry-run")
+
+
+def test_deploy_checks_pass_with_production_settings(bake_case, project_env):
+    _, project = bake_case
+    result = run(
+        project,
+        project_env,
+        "python",
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **production_variables(project),
+    )
+    assert "no issues" in result.stdout
+
+
+def database_variables(options, request):
+    """DATABASE_URL of a real server when the bake uses PostgreSQL; SQLite needs nothing."""
+    if options.get("database") == "postgresql":
+        return {"DATABASE_URL": request.getfixturevalue("postgres_url")}
+    return {}
+
+
+def test_migrations_apply_to_the_chosen_database(bake_case, project_env, request):
+    options, project = bake_case
+    variables = database_variables(options, request)
+    run(project, project_env, "python", "manage.py", "migrate", "--noinput", **variables)
+    result = run(
+        project,
+        project_env,
+        "python",
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.db import connection; print(connection.vendor)",
+        **variables,
+    )
+    assert result.stdout.splitlines()[-1] == options.get("database", "sqlite")
+
+
+def test_generated_test_suite_passes(bake_case, project_env, request):
+    options, project = bake_case
+    variables = database_variables(options, request)
+    result = run(
+        project, project_env, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", **variables
+    )
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
+
+
+@pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
+def test_production_refuses_to_start_without_a_secret_key(baked, project_env, secret_key):
+    project = baked()
+    variables = production_variables(project)
+    del variables["DJANGO_SECRET_KEY"]
+    if secret_key is not None:
+        variables["DJANGO_SECRET_KEY"] = secret_key
+    result = subprocess.run(
+        ["python", "manage.py", "check"],
+        cwd=project,
+        env=project_env(**variables),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_debug(baked, project_env):
+    project = baked()
+    variables = production_variables(project) | {"DJANGO_DEBUG": "True"}
+    result = subprocess.run(
+        ["python", "manage.py", "check"],
+        cwd=project,
+        env=project_env(**variables),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG is on" in result.stderr
+
+
+def test_runworker_on_the_in_memory_layer_stops_with_a_clear_error(baked, project_env):
+    project = baked(channel_layer="in_memory")
+    result = subprocess.run(
+        ["python", "manage.py", "runworker", "thumbnails-generate"],
+        cwd=project,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cannot receive anything through the in-memory channel layer" in result.stderr
+
+
+def test_each_bake_gets_its_own_git_ignored_secret_key(tmp_path):
+    keys = set()
+    for name in ("one", "two"):
+        project = bake(tmp_path / name)
+        dotenv = (project / ".env").read_text()
+        keys.add(re.search(r"^DJANGO_SECRET_KEY=(.+)$", dotenv, re.MULTILINE).group(1))
+        assert ".env" in (project / ".gitignore").read_text().splitlines()
+    assert len(keys) == 2
+    assert all(len(key) >= 50 for key in keys)

@@ -1,0 +1,141 @@
+"""The default bake served for real: Redis, daphne and runworker as processes, real clients."""
+
+import asyncio
+import json
+import subprocess
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from servers import Server, free_port, wait_for_port
+
+
+@pytest.fixture
+def stack(baked, project_env, redis_url, tmp_path):
+    """Default project under daphne with its worker, sharing a real Redis."""
+    project = baked()
+    media = tmp_path / "media"
+    media.mkdir()
+    env = project_env(REDIS_URL=redis_url, DJANGO_MEDIA_ROOT=str(media))
+    port = free_port()
+    daphne = Server(
+        ["daphne", "-b", "127.0.0.1", "-p", str(port), f"{project.name}.asgi:application"],
+        log_path=tmp_path / "daphne.log",
+        cwd=project,
+        env=env,
+    )
+    worker = Server(
+        ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
+        log_path=tmp_path / "worker.log",
+        cwd=project,
+        env=env,
+    )
+    try:
+        wait_for_port(port, daphne.process)
+        yield SimpleNamespace(project=project, env=env, media=media, port=port, worker=worker)
+    finally:
+        daphne.stop()
+        worker.stop()
+
+
+def manage(stack, *args):
+    """Run a manage.py command of the served project, as another process would."""
+    return subprocess.run(
+        ["python", "manage.py", *args],
+        cwd=stack.project,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
+def test_chat_message_reaches_both_clients_through_daphne(stack):
+    url = f"ws://127.0.0.1:{stack.port}/ws/chat/lobby/"
+    origin = f"http://127.0.0.1:{stack.port}"
+
+    async def chat():
+        async with connect(url, origin=origin) as alice, connect(url, origin=origin) as bob:
+            await alice.send(json.dumps({"type": "message", "text": "hello from alice"}))
+            return [json.loads(await asyncio.wait_for(ws.recv(), 10)) for ws in (alice, bob)]
+
+    expected = {"type": "message", "author": "guest", "text": "hello from alice"}
+    assert asyncio.run(chat()) == [expected, expected]
+
+
+def test_websocket_from_a_foreign_origin_is_refused(stack):
+    async def handshake():
+        async with connect(
+            f"ws://127.0.0.1:{stack.port}/ws/chat/lobby/", origin="http://evil.example"
+        ):
+            pass
+
+    with pytest.raises(InvalidStatus) as refusal:
+        asyncio.run(handshake())
+    assert refusal.value.response.status_code == 403
+
+
+def test_django_pages_are_served_by_daphne(stack):
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.port}/chat/lobby/", timeout=10) as page:
+        assert page.status == 200
+        assert b"Room lobby" in page.read()
+
+
+def test_job_sent_to_the_worker_gets_done(stack):
+    manage(
+        stack,
+        "shell",
+        "-c",
+        "from PIL import Image; "
+        f"Image.new('RGB', (640, 480), 'teal').save({str(stack.media / 'photo.jpg')!r})",
+    )
+
+    manage(
+        stack,
+        "shell",
+        "-c",
+        "from thumbnails.jobs import request_thumbnail; request_thumbnail('photo.jpg')",
+    )
+
+    thumbnail = stack.media / "thumbnails" / "photo.png"
+    deadline = time.monotonic() + 30
+    while not thumbnail.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert thumbnail.exists(), stack.worker.output()
+    assert "Thumbnail for 'photo.jpg' written" in stack.worker.output()
+
+
+def test_long_poll_is_woken_by_a_notification_from_another_process(stack):
+    poll_url = f"http://127.0.0.1:{stack.port}/notifications/e2e/poll/"
+    # Publish until the poll answers: the poll may not have joined its group yet.
+    publisher = subprocess.Popen(
+        [
+            "python",
+            "manage.py",
+            "shell",
+            "-c",
+            "import time; from asgiref.sync import async_to_sync; "
+            "from notifications.streams import publish\n"
+            "for n in range(100):\n"
+            "    async_to_sync(publish)('e2e', {'n': n}); time.sleep(0.1)",
+        ],
+        cwd=stack.project,
+        env=stack.env,
+    )
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            response = pool.submit(lambda: urllib.request.urlopen(poll_url, timeout=20).read())
+            body = json.loads(response.result(timeout=20))
+    finally:
+        publisher.kill()
+        publisher.wait()
+
+    # The 25 s timeout would have answered with no notification.
+    assert len(body["notifications"]) == 1
+    assert "n" in body["notifications"][0]
