@@ -1,4 +1,5 @@
 import logging
+import os
 from pathlib import Path
 
 from channels.consumer import SyncConsumer
@@ -44,7 +45,13 @@ class ThumbnailWorker(SyncConsumer):
             with Image.open(path) as image:
                 image.thumbnail(THUMBNAIL_SIZE)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                image.save(target, format="PNG")
+                # Write aside, then rename: a page never sees half a thumbnail.
+                part = target.with_name(f".{target.name}.{os.getpid()}.part")
+                try:
+                    image.save(part, format="PNG")
+                    part.replace(target)
+                finally:
+                    part.unlink(missing_ok=True)
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             logger.error("Thumbnail for %r failed: %s", source, error)
             return
