@@ -41,12 +41,29 @@ def bake_case(request, baked):
     return options, baked(**options)
 
 
-def run(project, project_env, *command, **variables):
-    result = subprocess.run(
-        command, cwd=project, env=project_env(**variables), capture_output=True, text=True
+def execute(project, project_env, *command, **variables):
+    return subprocess.run(
+        command,
+        cwd=project,
+        env=project_env(**variables),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+
+
+def run(project, project_env, *command, **variables):
+    """Run command in project; it must succeed."""
+    result = execute(project, project_env, *command, **variables)
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def refusal(project, project_env, *command, **variables):
+    """Run command in project; it must fail. Returns what it printed on stderr."""
+    result = execute(project, project_env, *command, **variables)
+    assert result.returncode != 0, f"{' '.join(command)} succeeded:\n{result.stdout}"
+    return result.stderr
 
 
 def production_variables(project):
@@ -144,43 +161,29 @@ def test_production_refuses_to_start_without_a_secret_key(baked, project_env, se
     del variables["DJANGO_SECRET_KEY"]
     if secret_key is not None:
         variables["DJANGO_SECRET_KEY"] = secret_key
-    result = subprocess.run(
-        ["python", "manage.py", "check"],
-        cwd=project,
-        env=project_env(**variables),
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+    stderr = refusal(project, project_env, "python", "manage.py", "check", **variables)
+
+    assert "DJANGO_SECRET_KEY is not set" in stderr
 
 
 def test_production_refuses_debug(baked, project_env):
     project = baked()
     variables = production_variables(project) | {"DJANGO_DEBUG": "True"}
-    result = subprocess.run(
-        ["python", "manage.py", "check"],
-        cwd=project,
-        env=project_env(**variables),
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode != 0
-    assert "DJANGO_DEBUG is on" in result.stderr
+
+    stderr = refusal(project, project_env, "python", "manage.py", "check", **variables)
+
+    assert "DJANGO_DEBUG is on" in stderr
 
 
 def test_runworker_on_the_in_memory_layer_stops_with_a_clear_error(baked, project_env):
     project = baked(channel_layer="in_memory")
-    result = subprocess.run(
-        ["python", "manage.py", "runworker", "thumbnails-generate"],
-        cwd=project,
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
+
+    stderr = refusal(
+        project, project_env, "python", "manage.py", "runworker", "thumbnails-generate"
     )
-    assert result.returncode != 0
-    assert "cannot receive anything through the in-memory channel layer" in result.stderr
+
+    assert "cannot receive anything through the in-memory channel layer" in stderr
 
 
 def test_each_bake_gets_its_own_git_ignored_secret_key(tmp_path):

@@ -1,11 +1,10 @@
-"""The default bake served for real: Redis, daphne and runworker as processes, real clients."""
+"""Bakes served for real: Redis, daphne and runworker as processes, real clients."""
 
 import asyncio
 import json
 import subprocess
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -16,31 +15,40 @@ from servers import Server, free_port, wait_for_port
 
 
 @pytest.fixture
-def stack(baked, project_env, redis_url, tmp_path):
-    """Default project under daphne with its worker, sharing a real Redis."""
-    project = baked()
-    media = tmp_path / "media"
-    media.mkdir()
-    env = project_env(REDIS_URL=redis_url, DJANGO_MEDIA_ROOT=str(media))
-    port = free_port()
-    daphne = Server(
-        ["daphne", "-b", "127.0.0.1", "-p", str(port), f"{project.name}.asgi:application"],
-        log_path=tmp_path / "daphne.log",
-        cwd=project,
-        env=env,
-    )
-    worker = Server(
-        ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
-        log_path=tmp_path / "worker.log",
-        cwd=project,
-        env=env,
-    )
-    try:
+def serve(baked, project_env, redis_url, tmp_path):
+    """serve(**options): a bake under daphne with its worker, sharing one real Redis."""
+    servers = []
+
+    def start(**options):
+        project = baked(**options)
+        media = tmp_path / "media"
+        media.mkdir()
+        env = project_env(REDIS_URL=redis_url, DJANGO_MEDIA_ROOT=str(media))
+        port = free_port()
+        daphne = Server(
+            ["daphne", "-b", "127.0.0.1", "-p", str(port), f"{project.name}.asgi:application"],
+            log_path=tmp_path / "daphne.log",
+            cwd=project,
+            env=env,
+        )
+        worker = Server(
+            ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
+            log_path=tmp_path / "worker.log",
+            cwd=project,
+            env=env,
+        )
+        servers.extend([daphne, worker])
         wait_for_port(port, daphne.process)
-        yield SimpleNamespace(project=project, env=env, media=media, port=port, worker=worker)
-    finally:
-        daphne.stop()
-        worker.stop()
+        return SimpleNamespace(project=project, env=env, media=media, port=port, worker=worker)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def stack(serve):
+    return serve()
 
 
 def manage(stack, *args):
@@ -56,17 +64,28 @@ def manage(stack, *args):
     )
 
 
-def test_chat_message_reaches_both_clients_through_daphne(stack):
-    url = f"ws://127.0.0.1:{stack.port}/ws/chat/lobby/"
-    origin = f"http://127.0.0.1:{stack.port}"
+def chat_round_trip(port, room="lobby"):
+    """Two clients join room; the first sends a message; return what each one receives."""
+    url = f"ws://127.0.0.1:{port}/ws/chat/{room}/"
+    origin = f"http://127.0.0.1:{port}"
 
     async def chat():
         async with connect(url, origin=origin) as alice, connect(url, origin=origin) as bob:
             await alice.send(json.dumps({"type": "message", "text": "hello from alice"}))
             return [json.loads(await asyncio.wait_for(ws.recv(), 10)) for ws in (alice, bob)]
 
+    return asyncio.run(chat())
+
+
+def test_chat_message_reaches_both_clients_through_daphne(stack):
     expected = {"type": "message", "author": "guest", "text": "hello from alice"}
-    assert asyncio.run(chat()) == [expected, expected]
+    assert chat_round_trip(stack.port) == [expected, expected]
+
+
+def test_chat_works_on_the_pubsub_layer(serve):
+    served = serve(channel_layer="redis_pubsub")
+
+    assert [frame["text"] for frame in chat_round_trip(served.port)] == ["hello from alice"] * 2
 
 
 def test_websocket_from_a_foreign_origin_is_refused(stack):
@@ -111,7 +130,9 @@ def test_job_sent_to_the_worker_gets_done(stack):
     assert "Thumbnail for 'photo.jpg' written" in stack.worker.output()
 
 
-def test_long_poll_is_woken_by_a_notification_from_another_process(stack):
+@pytest.mark.parametrize("channel_layer", ["redis", "redis_pubsub"])
+def test_long_poll_is_woken_by_a_notification_from_another_process(serve, channel_layer):
+    stack = serve(channel_layer=channel_layer)
     poll_url = f"http://127.0.0.1:{stack.port}/notifications/e2e/poll/"
     # Publish until the poll answers: the poll may not have joined its group yet.
     publisher = subprocess.Popen(
@@ -129,9 +150,8 @@ def test_long_poll_is_woken_by_a_notification_from_another_process(stack):
         env=stack.env,
     )
     try:
-        with ThreadPoolExecutor(1) as pool:
-            response = pool.submit(lambda: urllib.request.urlopen(poll_url, timeout=20).read())
-            body = json.loads(response.result(timeout=20))
+        with urllib.request.urlopen(poll_url, timeout=20) as response:
+            body = json.loads(response.read())
     finally:
         publisher.kill()
         publisher.wait()
