@@ -29,9 +29,8 @@ class NotificationPollConsumer(AsyncHttpConsumer):
     async def handle(self, body):
         stream = self.scope["url_route"]["kwargs"]["stream"]
         if len(stream) > MAX_STREAM_NAME_LENGTH:
-            await self.answer_error(
-                400, f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters."
-            )
+            error = f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters."
+            await self.respond(400, {"error": error})
             return
         self.group_name = stream_group_name(stream)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
@@ -52,12 +51,10 @@ class NotificationPollConsumer(AsyncHttpConsumer):
             return
         self.answered = True
         await self.leave_group()
-        body = json.dumps({"notifications": notifications}).encode()
-        await self.send_response(200, body, headers=[(b"Content-Type", b"application/json")])
+        await self.respond(200, {"notifications": notifications})
 
-    async def answer_error(self, status, message):
-        self.answered = True
-        body = json.dumps({"error": message}).encode()
+    async def respond(self, status, payload):
+        body = json.dumps(payload).encode()
         await self.send_response(status, body, headers=[(b"Content-Type", b"application/json")])
 
     async def disconnect(self):

@@ -60,7 +60,7 @@ class ThumbnailWorker(SyncConsumer):
     def thumbnails_delete(self, message):
         source = message.get("source")
         try:
-            media_file(source)
+            media_file(source)  # refuses names outside MEDIA_ROOT, as generate does
             thumbnail_file(source).unlink(missing_ok=True)
         except (OSError, ValueError) as error:
             logger.error("Deleting the thumbnail for %r failed: %s", source, error)

@@ -59,19 +59,21 @@ class Route:
     extra_kwargs: dict
     app: object = None
     routes: tuple = ()
+    # The app is a router (perhaps inside middleware) that matches the rest of the path.
+    nested: bool = False
 
     @classmethod
     def from_django(cls, entry):
         if isinstance(entry, URLResolver):
             routes = tuple(cls.from_django(inner) for inner in entry.url_patterns)
             return cls(entry.pattern, entry.default_kwargs, routes=routes)
-        app = entry.callback
-        pattern = as_prefix(entry.pattern) if routes_further(app) else entry.pattern
-        return cls(pattern, entry.default_args, app=app)
+        nested = routes_further(entry.callback)
+        pattern = as_prefix(entry.pattern) if nested else entry.pattern
+        return cls(pattern, entry.default_args, app=entry.callback, nested=nested)
 
 
-def find_apps(routes, path, args=(), kwargs=None):
-    """Yield (app, rest of path, args, kwargs) for every route matching path, in order."""
+def find_routes(routes, path, args=(), kwargs=None):
+    """Yield (route, rest of path, args, kwargs) for every app route matching path, in order."""
     kwargs = kwargs or {}
     for route in routes:
         found = match_start(route.pattern, path)
@@ -81,9 +83,9 @@ def find_apps(routes, path, args=(), kwargs=None):
         # As in Django: extra kwargs of a route win over its captures, inner over outer.
         merged = {**kwargs, **new_kwargs, **route.extra_kwargs}
         if route.app is None:
-            yield from find_apps(route.routes, rest, args + new_args, merged)
+            yield from find_routes(route.routes, rest, args + new_args, merged)
         else:
-            yield route.app, rest, args + new_args, merged
+            yield route, rest, args + new_args, merged
 
 
 class URLRouter:
@@ -105,18 +107,18 @@ class URLRouter:
             path = path[len(root_path) :]
         path = path.lstrip("/")
         outer_route = scope.get("url_route", {"args": (), "kwargs": {}})
-        for app, rest, args, kwargs in find_apps(self.routes, path):
+        for route, rest, args, kwargs in find_routes(self.routes, path):
             url_route = {
                 "args": outer_route["args"] + args,
                 "kwargs": {**outer_route["kwargs"], **kwargs},
             }
             try:
-                return await app(
+                return await route.app(
                     {**scope, "path_remaining": rest, "url_route": url_route}, receive, send
                 )
             except Resolver404:
                 # A nested router found nothing: try the next route, as Django does.
-                if not routes_further(app):
+                if not route.nested:
                     raise
         if not outermost:
             raise Resolver404({"path": path})
