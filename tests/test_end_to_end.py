@@ -88,6 +88,23 @@ def test_chat_works_on_the_pubsub_layer(serve):
     assert [frame["text"] for frame in chat_round_trip(served.port)] == ["hello from alice"] * 2
 
 
+def test_runserver_serves_websockets_too(baked, project_env, redis_url, tmp_path):
+    # Only because daphne comes first in INSTALLED_APPS; otherwise websocket URLs 404.
+    project = baked()
+    port = free_port()
+    runserver = Server(
+        ["python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        log_path=tmp_path / "runserver.log",
+        cwd=project,
+        env=project_env(REDIS_URL=redis_url),
+    )
+    try:
+        wait_for_port(port, runserver.process)
+        assert [frame["text"] for frame in chat_round_trip(port)] == ["hello from alice"] * 2
+    finally:
+        runserver.stop()
+
+
 def test_websocket_from_a_foreign_origin_is_refused(stack):
     async def handshake():
         async with connect(
