@@ -10,6 +10,8 @@ PROJECT_SLUG = {{ cookiecutter.project_slug | tojson }}
 EMAIL = {{ cookiecutter.email | tojson }}
 DOMAIN_NAME = {{ cookiecutter.domain_name | tojson }}
 TIMEZONE = {{ cookiecutter.timezone | tojson }}
+CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
+USE_THUMBNAILS = {{ cookiecutter.use_thumbnails }}
 
 # Modules a generated project imports, and its sample apps: a project package
 # with one of these names would hide the real module.
@@ -77,6 +79,11 @@ def problems():
         zoneinfo.ZoneInfo(TIMEZONE)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
         yield f"timezone {TIMEZONE!r} is not a known time zone: give an IANA name such as 'Europe/Paris' or 'UTC'."
+    if CHANNEL_LAYER == "in_memory" and USE_THUMBNAILS:
+        yield (
+            "channel_layer 'in_memory' cannot carry jobs to the thumbnail worker, which runs "
+            "in a process of its own: choose 'redis', or answer no to use_thumbnails."
+        )
 
 
 def main():

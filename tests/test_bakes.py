@@ -4,25 +4,27 @@ Each bake must render completely, lint clean, pass Django's checks (including
 check --deploy with production settings) and pass its own test suite.
 """
 
+import json
 import re
 import secrets
 import subprocess
+from fnmatch import fnmatch
 
 import pytest
 
-from conftest import bake
+from conftest import TEMPLATE_DIR, bake
 
 BAKES = {
     "default": {},
     "redis_pubsub": {"channel_layer": "redis_pubsub"},
-    "in_memory": {"channel_layer": "in_memory"},
+    # The thumbnail worker needs a layer shared between processes (see test_hooks.py);
+    # without it, the Procfile and README also drop Redis.
+    "in_memory": {"channel_layer": "in_memory", "use_thumbnails": False},
     "postgresql": {"database": "postgresql"},
     "without_chat": {"use_chat": False},
     "without_notifications": {"use_notifications": False},
     "without_thumbnails": {"use_thumbnails": False},
     "without_samples": {"use_chat": False, "use_notifications": False, "use_thumbnails": False},
-    # The Procfile and README drop Redis and the worker line together.
-    "in_memory_without_thumbnails": {"channel_layer": "in_memory", "use_thumbnails": False},
     "custom_names": {"project_name": "Pied Piper", "timezone": "Europe/Paris"},
 }
 SAMPLE_APPS = {
@@ -30,9 +32,12 @@ SAMPLE_APPS = {
     "use_notifications": "notifications",
     "use_thumbnails": "thumbnails",
 }
-# Where Jinja is written to be copied verbatim (Django templates and static files).
-VERBATIM_DIRS = {"templates", "static"}
+# Files cookiecutter copies without rendering may hold Django's {% %}, never our Jinja.
+COPY_WITHOUT_RENDER = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())[
+    "_copy_without_render"
+]
 JINJA_MARKERS = re.compile(r"\{\{ ?cookiecutter|\{%|\{#")
+OUR_JINJA = re.compile(r"(\{\{|\{%)[^}%]*cookiecutter")
 
 
 @pytest.fixture(params=BAKES, scope="module")
@@ -73,16 +78,24 @@ def production_variables(project):
     }
 
 
+def copied_verbatim(relative):
+    """Whether cookiecutter copied this path, or a folder above it, without rendering."""
+    paths = [relative, *relative.parents[:-1]]
+    return any(
+        fnmatch(path.as_posix(), pattern) for path in paths for pattern in COPY_WITHOUT_RENDER
+    )
+
+
 def test_every_file_is_rendered(bake_case):
     _, project = bake_case
     leftovers = []
     for path in project.rglob("*"):
         if not path.is_file():
             continue
+        relative = path.relative_to(project)
+        markers = OUR_JINJA if copied_verbatim(relative) else JINJA_MARKERS
         text = path.read_text(errors="replace")
-        verbatim = VERBATIM_DIRS & set(path.relative_to(project).parts)
-        pattern = re.compile(r"\{\{ ?cookiecutter") if verbatim else JINJA_MARKERS
-        leftovers += [f"{path.relative_to(project)}: {m.group()}" for m in pattern.finditer(text)]
+        leftovers += [f"{relative}: {found.group()}" for found in markers.finditer(text)]
     assert leftovers == []
 
 
@@ -177,7 +190,7 @@ def test_production_refuses_debug(baked, project_env):
 
 
 def test_runworker_on_the_in_memory_layer_stops_with_a_clear_error(baked, project_env):
-    project = baked(channel_layer="in_memory")
+    project = baked(channel_layer="in_memory", use_thumbnails=False)
 
     stderr = refusal(
         project, project_env, "python", "manage.py", "runworker", "thumbnails-generate"

@@ -1,11 +1,12 @@
-"""Fixtures for testing consumers through the project's real ASGI application."""
+"""Fixtures for testing consumers and routes through the project's real ASGI application."""
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 
-# AllowedHostsOriginValidator refuses websockets without an allowed Origin.
-ALLOWED_ORIGIN = (b"origin", b"http://localhost")
+from {{ cookiecutter.project_slug }}.realtime.testing import ALLOWED_ORIGIN, route_table_failures
 
 
 @pytest.fixture
@@ -20,12 +21,21 @@ def application(transactional_db):
 
 
 @pytest.fixture
-async def websocket_connect(application):
-    """Open a websocket through the full application; returns (accepted, communicator)."""
+async def websocket_connect(application, client):
+    """connect(path, user=None): open a websocket through the full application.
+
+    Sends an allowed Origin; with a user, also the cookie of a real logged-in
+    session. Returns (accepted, communicator); every socket is closed afterwards.
+    """
     opened = []
 
-    async def connect(path, headers=(ALLOWED_ORIGIN,)):
-        communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    async def connect(path, *, user=None, headers=(ALLOWED_ORIGIN,)):
+        headers = list(headers)
+        if user is not None:
+            await sync_to_async(client.force_login)(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            headers.append((b"cookie", f"{cookie.key}={cookie.value}".encode()))
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         opened.append(communicator)
         accepted, _ = await communicator.connect()
         return accepted, communicator
@@ -33,3 +43,17 @@ async def websocket_connect(application):
     yield connect
     for communicator in opened:
         await communicator.disconnect()
+
+
+@pytest.fixture
+def assert_routes(application):
+    """await assert_routes(rows): check a route table of (protocol, path, consumer, kwargs, name).
+
+    consumer None means the path must not route. Every failing row is reported at once.
+    """
+
+    async def check(rows):
+        failures = await route_table_failures(rows, application)
+        assert not failures, "\n".join(["Route table mismatches:", *failures])
+
+    return check

@@ -20,6 +20,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     the connection stays open after an error.
     """
 
+    # URL kwargs that end up in a group name; `manage.py check` verifies their routes.
+    group_name_kwargs = ("room_name",)
     group_name = None
 
     async def connect(self):

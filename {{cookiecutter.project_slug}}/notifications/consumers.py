@@ -14,6 +14,8 @@ class NotificationPollConsumer(AsyncHttpConsumer):
     its group when it answers and when the client goes away.
     """
 
+    # URL kwargs that end up in a group name; `manage.py check` verifies their routes.
+    group_name_kwargs = ("stream",)
     group_name = None
     timer = None
     answered = False

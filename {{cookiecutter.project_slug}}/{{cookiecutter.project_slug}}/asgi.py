@@ -21,7 +21,7 @@ from .realtime.routing import URLRouter
 
 application = ProtocolTypeRouter(
     {
-        "http": URLRouter([*routings.http_urlpatterns, re_path(r"", django_asgi_app)]),
+        "http": URLRouter([*routings.http_urlpatterns, re_path(r"^", django_asgi_app)]),
         # Websockets have no CSRF protection: checking Origin against ALLOWED_HOSTS is the defence.
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(routings.websocket_urlpatterns))

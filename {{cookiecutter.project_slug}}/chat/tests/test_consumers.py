@@ -1,9 +1,5 @@
 import pytest
-from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib.auth import get_user_model
-
-from conftest import ALLOWED_ORIGIN
 
 
 async def test_message_reaches_everyone_in_the_room(websocket_connect):
@@ -27,13 +23,10 @@ async def test_message_stays_in_its_room(websocket_connect):
     assert await carol.receive_nothing()
 
 
-async def test_logged_in_user_posts_under_their_username(websocket_connect, client):
+async def test_logged_in_user_posts_under_their_username(websocket_connect):
     user = await get_user_model().objects.acreate(username="alice")
-    await sync_to_async(client.force_login)(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    session = (b"cookie", f"{cookie.key}={cookie.value}".encode())
 
-    _, alice = await websocket_connect("/ws/chat/lobby/", headers=[ALLOWED_ORIGIN, session])
+    _, alice = await websocket_connect("/ws/chat/lobby/", user=user)
     await alice.send_json_to({"type": "message", "text": "hi"})
 
     assert (await alice.receive_json_from())["author"] == "alice"
@@ -86,4 +79,4 @@ def test_room_page_points_at_its_socket(client):
     response = client.get("/chat/lobby/")
 
     assert response.status_code == 200
-    assert b'"lobby"' in response.content
+    assert b'"ws://testserver/ws/chat/lobby/"' in response.content

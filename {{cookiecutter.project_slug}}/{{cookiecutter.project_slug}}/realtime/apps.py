@@ -5,3 +5,6 @@ class RealtimeConfig(AppConfig):
     """The project's Channels plumbing: include()-aware routing and a safer runworker."""
 
     name = "{{ cookiecutter.project_slug }}.realtime"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks

@@ -16,14 +16,17 @@ from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
 logger = logging.getLogger(__name__)
 
 
-def routes_further(app):
-    """Whether app, or the app inside its middleware, routes on the rest of the path."""
+def unwrap(app):
+    """Yield app, then the app inside it, and so on through every layer of middleware."""
     while app is not None:
-        if getattr(app, "_path_routing", False):
-            return True
+        yield app
         # Channels' middleware keeps its inner app in .inner, OriginValidator in .application.
         app = getattr(app, "inner", None) or getattr(app, "application", None)
-    return False
+
+
+def routes_further(app):
+    """Whether app, or the app inside its middleware, routes on the rest of the path."""
+    return any(getattr(layer, "_path_routing", False) for layer in unwrap(app))
 
 
 def match_start(pattern, path):
@@ -61,19 +64,31 @@ class Route:
     routes: tuple = ()
     # The app is a router (perhaps inside middleware) that matches the rest of the path.
     nested: bool = False
+    # A path()'s name=, or an include()'s namespace and app_name.
+    name: str | None = None
+    namespace: str | None = None
+    app_name: str | None = None
 
     @classmethod
     def from_django(cls, entry):
         if isinstance(entry, URLResolver):
-            routes = tuple(cls.from_django(inner) for inner in entry.url_patterns)
-            return cls(entry.pattern, entry.default_kwargs, routes=routes)
+            return cls(
+                entry.pattern,
+                entry.default_kwargs,
+                routes=tuple(cls.from_django(inner) for inner in entry.url_patterns),
+                namespace=entry.namespace,
+                app_name=entry.app_name,
+            )
         nested = routes_further(entry.callback)
         pattern = as_prefix(entry.pattern) if nested else entry.pattern
-        return cls(pattern, entry.default_args, app=entry.callback, nested=nested)
+        return cls(pattern, entry.default_args, app=entry.callback, nested=nested, name=entry.name)
 
 
-def find_routes(routes, path, args=(), kwargs=None):
-    """Yield (route, rest of path, args, kwargs) for every app route matching path, in order."""
+def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
+    """Yield (route, rest of path, args, kwargs, namespaces) for each app route matching path.
+
+    Routes come in order; namespaces are those of the include()s passed through.
+    """
     kwargs = kwargs or {}
     for route in routes:
         found = match_start(route.pattern, path)
@@ -83,9 +98,10 @@ def find_routes(routes, path, args=(), kwargs=None):
         # As in Django: extra kwargs of a route win over its captures, inner over outer.
         merged = {**kwargs, **new_kwargs, **route.extra_kwargs}
         if route.app is None:
-            yield from find_routes(route.routes, rest, args + new_args, merged)
+            inner_namespaces = namespaces + ((route.namespace,) if route.namespace else ())
+            yield from find_routes(route.routes, rest, args + new_args, merged, inner_namespaces)
         else:
-            yield route, rest, args + new_args, merged
+            yield route, rest, args + new_args, merged, namespaces
 
 
 class URLRouter:
@@ -107,7 +123,7 @@ class URLRouter:
             path = path[len(root_path) :]
         path = path.lstrip("/")
         outer_route = scope.get("url_route", {"args": (), "kwargs": {}})
-        for route, rest, args, kwargs in find_routes(self.routes, path):
+        for route, rest, args, kwargs, _ in find_routes(self.routes, path):
             url_route = {
                 "args": outer_route["args"] + args,
                 "kwargs": {**outer_route["kwargs"], **kwargs},

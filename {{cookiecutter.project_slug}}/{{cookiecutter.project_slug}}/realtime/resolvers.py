@@ -1,0 +1,205 @@
+"""Routes found without connecting: reverse(), resolve() and the route table.
+
+All three walk the application that asgi.py serves (ASGI_APPLICATION), or the
+one given, through its middleware and nested routers, with URLRouter's matching.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from channels.routing import ChannelNameRouter, get_default_application
+from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver
+from django.urls import reverse as django_reverse
+
+from .routing import Route, find_routes, unwrap
+
+PROTOCOLS = ("websocket", "http", "channel")
+URL_PROTOCOLS = ("websocket", "http")
+
+
+def split_middleware(app):
+    """(the middleware around app, outermost first; the app inside them all)."""
+    *middleware, inner = unwrap(app)
+    return tuple(middleware), inner
+
+
+def routes_of(router):
+    """The Route tree of a URL router, this project's or Channels' own."""
+    return tuple(
+        route if isinstance(route, Route) else Route.from_django(route) for route in router.routes
+    )
+
+
+def check_protocol(protocol, known=PROTOCOLS):
+    if protocol not in known:
+        raise ValueError(f"protocol must be one of {', '.join(known)}, not {protocol!r}")
+
+
+def protocol_app(protocol, application=None):
+    """What the ProtocolTypeRouter (by default asgi.py's) runs for protocol, or None."""
+    check_protocol(protocol)
+    return (application or get_default_application()).application_mapping.get(protocol)
+
+
+def full_name(namespaces, name):
+    """A route's name with the namespaces of its include()s, as in "outer:inner:name"."""
+    return ":".join((*namespaces, name)) if name else None
+
+
+def describe(obj):
+    """Dotted name of a class, or of an instance's class."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One route of the table: how it is reached and what answers."""
+
+    protocol: str
+    patterns: tuple  # each level's pattern, outermost first; channel names for workers
+    name: str | None
+    app: object
+    middleware: tuple
+
+    @property
+    def consumer(self):
+        return getattr(self.app, "consumer_class", self.app)
+
+    @property
+    def pattern(self):
+        return "".join(str(pattern) for pattern in self.patterns)
+
+    def as_dict(self):
+        return {
+            "protocol": self.protocol,
+            "pattern": self.pattern,
+            "name": self.name,
+            "consumer": describe(self.consumer),
+            "middleware": [describe(layer) for layer in self.middleware],
+        }
+
+
+def iter_routes(protocol, application=None):
+    """Every route of protocol, in the order they are tried."""
+    root = protocol_app(protocol, application)
+    if root is None:
+        return
+    middleware, router = split_middleware(root)
+    if isinstance(router, ChannelNameRouter):
+        for channel, app in router.application_mapping.items():
+            yield RouteInfo(protocol, (channel,), None, app, middleware)
+    else:
+        yield from walk(protocol, routes_of(router), (), (), middleware)
+
+
+def walk(protocol, routes, patterns, namespaces, middleware):
+    for route in routes:
+        route_patterns = (*patterns, route.pattern)
+        if route.app is None:
+            inner_namespaces = (*namespaces, route.namespace) if route.namespace else namespaces
+            yield from walk(protocol, route.routes, route_patterns, inner_namespaces, middleware)
+        elif route.nested:
+            inner_middleware, router = split_middleware(route.app)
+            inner_routes = routes_of(router)
+            middleware_here = middleware + inner_middleware
+            yield from walk(protocol, inner_routes, route_patterns, namespaces, middleware_here)
+        else:
+            name = full_name(namespaces, route.name)
+            yield RouteInfo(protocol, route_patterns, name, route.app, middleware)
+
+
+@dataclass(frozen=True)
+class ResolvedRoute:
+    """What a connection to a path would reach."""
+
+    app: object
+    args: tuple
+    kwargs: dict
+    name: str | None
+    middleware: tuple
+
+    @property
+    def consumer(self):
+        return getattr(self.app, "consumer_class", self.app)
+
+
+def resolve(path, protocol="websocket", application=None):
+    """What a connection to path would reach, without connecting; raises Resolver404."""
+    check_protocol(protocol, URL_PROTOCOLS)
+    root = protocol_app(protocol, application)
+    if root is not None:
+        middleware, router = split_middleware(root)
+        found = resolve_in(routes_of(router), path, (), {}, (), middleware)
+        if found is not None:
+            return found
+    raise Resolver404({"path": path, "protocol": protocol})
+
+
+def resolve_in(routes, path, outer_args, outer_kwargs, outer_namespaces, middleware):
+    # Routers strip leading slashes at every level, as Django does.
+    matches = find_routes(routes, path.lstrip("/"), outer_args, outer_kwargs, outer_namespaces)
+    for route, rest, args, kwargs, namespaces in matches:
+        if not route.nested:
+            name = full_name(namespaces, route.name)
+            return ResolvedRoute(route.app, args, kwargs, name, middleware)
+        inner_middleware, router = split_middleware(route.app)
+        found = resolve_in(
+            routes_of(router), rest, args, kwargs, namespaces, middleware + inner_middleware
+        )
+        if found is not None:
+            return found
+    return None
+
+
+class URLConf:
+    """A urlconf made of patterns rather than a module, as django.urls.reverse() takes."""
+
+    def __init__(self, urlpatterns):
+        self.urlpatterns = urlpatterns
+
+
+def django_patterns(routes):
+    """The Route tree as Django URL patterns, nested routers turned into include()s."""
+    patterns = []
+    for route in routes:
+        if route.app is None:
+            urlconf = URLConf(django_patterns(route.routes))
+            patterns.append(
+                URLResolver(
+                    route.pattern, urlconf, route.extra_kwargs, route.app_name, route.namespace
+                )
+            )
+        elif route.nested:
+            urlconf = URLConf(django_patterns(routes_of(split_middleware(route.app)[1])))
+            patterns.append(URLResolver(route.pattern, urlconf, route.extra_kwargs))
+        else:
+            patterns.append(URLPattern(route.pattern, route.app, route.extra_kwargs, route.name))
+    return patterns
+
+
+@cache
+def protocol_urlconf(protocol, application=None):
+    root = protocol_app(protocol, application)
+    routes = routes_of(split_middleware(root)[1]) if root is not None else ()
+    return URLConf(django_patterns(routes))
+
+
+def reverse(viewname, *, protocol=None, args=None, kwargs=None, application=None):
+    """The path of a websocket or http route by name, like django.urls.reverse().
+
+    protocol is "websocket" or "http"; without it, websocket routes are tried first.
+    Raises NoReverseMatch when no route of that name accepts the arguments.
+    """
+    if protocol is None:
+        try:
+            return reverse(
+                viewname, protocol="websocket", args=args, kwargs=kwargs, application=application
+            )
+        except NoReverseMatch:
+            return reverse(
+                viewname, protocol="http", args=args, kwargs=kwargs, application=application
+            )
+    check_protocol(protocol, URL_PROTOCOLS)
+    urlconf = protocol_urlconf(protocol, application)
+    return django_reverse(viewname, urlconf=urlconf, args=args, kwargs=kwargs)

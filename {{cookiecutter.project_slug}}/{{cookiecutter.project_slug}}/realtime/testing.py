@@ -1,0 +1,69 @@
+"""Test helpers for routes: a route table checked in one call, connections that carry a session.
+
+conftest.py turns these into fixtures; see the README for how to add a row.
+"""
+
+from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.urls import NoReverseMatch, Resolver404
+
+from .resolvers import resolve, reverse
+
+# AllowedHostsOriginValidator refuses websockets without an allowed Origin.
+ALLOWED_ORIGIN = (b"origin", b"http://localhost")
+
+
+def same_consumer(actual, expected):
+    """A consumer class, or an ASGI app such as Django's handler given by its class."""
+    return actual is expected or (isinstance(expected, type) and isinstance(actual, expected))
+
+
+async def is_refused(application, protocol, path):
+    """Whether a real connection through application to path is refused before any consumer."""
+    if protocol == "websocket":
+        communicator = WebsocketCommunicator(application, path, headers=[ALLOWED_ORIGIN])
+        accepted, _ = await communicator.connect()
+        if accepted:
+            await communicator.disconnect()
+        return not accepted
+    response = await HttpCommunicator(application, "GET", path).get_response()
+    return response["status"] == 404
+
+
+async def route_table_failures(rows, application):
+    """What is wrong with each row of (protocol, path, consumer, kwargs, name).
+
+    A row whose consumer is None says that path must not route: resolve() finds
+    nothing and a real connection is refused. Other rows must resolve to that
+    consumer, kwargs and name, and the name must reverse to the same path.
+    """
+    failures = []
+    for row in rows:
+        failure = await row_failure(application, *row)
+        if failure:
+            failures.append(f"{row[0]} {row[1]}: {failure}")
+    return failures
+
+
+async def row_failure(application, protocol, path, consumer, kwargs, name):
+    try:
+        found = resolve(path, protocol, application)
+    except Resolver404:
+        found = None
+    if consumer is None:
+        if found is not None:
+            return f"should not route, reaches {found.consumer!r}"
+        if not await is_refused(application, protocol, path):
+            return "should not route, but the connection was accepted"
+        return None
+    if found is None:
+        return f"routes nowhere, expected {consumer!r}"
+    if not same_consumer(found.consumer, consumer) or (found.kwargs, found.name) != (kwargs, name):
+        got = (found.consumer, found.kwargs, found.name)
+        return f"got {got!r}, expected {(consumer, kwargs, name)!r}"
+    if name is None:
+        return None
+    try:
+        reversed_path = reverse(name, protocol=protocol, kwargs=kwargs, application=application)
+    except NoReverseMatch as error:
+        return f"{name!r} does not reverse: {error}"
+    return None if reversed_path == path else f"{name!r} reverses to {reversed_path!r}"
