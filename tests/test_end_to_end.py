@@ -39,7 +39,9 @@ def serve(baked, project_env, redis_url, tmp_path):
         )
         servers.extend([daphne, worker])
         wait_for_port(port, daphne.process)
-        return SimpleNamespace(project=project, env=env, media=media, port=port, worker=worker)
+        return SimpleNamespace(
+            project=project, env=env, media=media, port=port, daphne=daphne, worker=worker
+        )
 
     yield start
     for server in servers:
@@ -115,6 +117,22 @@ def test_websocket_from_a_foreign_origin_is_refused(stack):
     with pytest.raises(InvalidStatus) as refusal:
         asyncio.run(handshake())
     assert refusal.value.response.status_code == 403
+
+
+def test_unrouted_socket_is_refused_with_one_log_line_and_no_traceback(stack):
+    async def handshake():
+        async with connect(
+            f"ws://127.0.0.1:{stack.port}/ws/nowhere/", origin=f"http://127.0.0.1:{stack.port}"
+        ):
+            pass
+
+    with pytest.raises(InvalidStatus) as refusal:
+        asyncio.run(handshake())
+
+    assert refusal.value.response.status_code == 403
+    log = stack.daphne.output()
+    assert log.count("No websocket route for path '/ws/nowhere/'") == 1
+    assert "Traceback" not in log
 
 
 def test_django_pages_are_served_by_daphne(stack):

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import TEMPLATE_DIR
+from bakery import TEMPLATE_DIR
 
 # Each row: answers, the problem the message names, the fix it proposes.
 BAD_ANSWERS = [

@@ -12,7 +12,8 @@ import urllib.request
 import pytest
 from websockets.asyncio.client import connect
 
-from conftest import PROJECT_VARIABLES, TEMPLATE_DIR
+from bakery import TEMPLATE_DIR
+from conftest import PROJECT_VARIABLES
 from servers import die_with_parent, wait_for_port
 
 README = (TEMPLATE_DIR / "README.md").read_text()

@@ -8,7 +8,8 @@ nested routers.
 """
 
 import logging
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
 
 from django.urls import Resolver404
 from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
@@ -29,22 +30,57 @@ def routes_further(app):
     return any(getattr(layer, "_path_routing", False) for layer in unwrap(app))
 
 
-def match_start(pattern, path):
-    """Match pattern at the start of path like Django, returning (rest, args, kwargs) or None.
+def matcher(pattern):
+    """A function matching pattern at the start of a path, like Django's pattern.match().
 
     Django's RegexPattern searches anywhere in the path; an unanchored re_path
     must not match in the middle of a path here, so regexes match from the start.
     """
-    if not isinstance(pattern, RegexPattern):
-        return pattern.match(path)
+    if isinstance(pattern, RoutePattern):
+        return literal_matcher(pattern) or pattern.match
     regex = pattern.regex
     endpoint_must_end = pattern._is_endpoint and regex.pattern.endswith("$")
-    found = regex.fullmatch(path) if endpoint_must_end else regex.match(path)
-    if found is None:
+    match = regex.fullmatch if endpoint_must_end else regex.match
+
+    def match_start(path):
+        found = match(path)
+        if found is None:
+            return None
+        kwargs = {key: value for key, value in found.groupdict().items() if value is not None}
+        args = () if kwargs else found.groups()
+        return path[found.end() :], args, kwargs
+
+    return match_start
+
+
+def literal_matcher(pattern):
+    """For a path() without converters, a string comparison doing what its regex would."""
+    literal = pattern._route
+    if pattern.converters or not isinstance(literal, str):
         return None
-    kwargs = {key: value for key, value in found.groupdict().items() if value is not None}
-    args = () if kwargs else found.groups()
-    return path[found.end() :], args, kwargs
+    if pattern._is_endpoint:
+        return lambda path: ("", (), {}) if path == literal else None
+    return lambda path: (path[len(literal) :], (), {}) if path.startswith(literal) else None
+
+
+LITERAL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "/-_")
+
+
+def literal_prefix(pattern):
+    """Text every path matching pattern starts with: a cheap test before the regex."""
+    if isinstance(pattern, RoutePattern):
+        route = pattern._route
+        return route.split("<", 1)[0] if isinstance(route, str) else ""
+    regex = pattern._regex if isinstance(pattern._regex, str) else ""
+    prefix = []
+    for char in regex.removeprefix("^"):
+        if char not in LITERAL_CHARACTERS:
+            # A quantifier makes the character before it optional.
+            if char in "?*{" and prefix:
+                prefix.pop()
+            break
+        prefix.append(char)
+    return "".join(prefix)
 
 
 def as_prefix(pattern):
@@ -68,6 +104,13 @@ class Route:
     name: str | None = None
     namespace: str | None = None
     app_name: str | None = None
+    # Derived from pattern once, for speed: routing tries many routes per connection.
+    prefix: str = field(init=False, repr=False, compare=False)
+    match: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "prefix", literal_prefix(self.pattern))
+        object.__setattr__(self, "match", matcher(self.pattern))
 
     @classmethod
     def from_django(cls, entry):
@@ -89,14 +132,17 @@ def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
 
     Routes come in order; namespaces are those of the include()s passed through.
     """
-    kwargs = kwargs or {}
     for route in routes:
-        found = match_start(route.pattern, path)
+        if not path.startswith(route.prefix):
+            continue
+        found = route.match(path)
         if found is None:
             continue
         rest, new_args, new_kwargs = found
         # As in Django: extra kwargs of a route win over its captures, inner over outer.
-        merged = {**kwargs, **new_kwargs, **route.extra_kwargs}
+        merged = {**kwargs, **new_kwargs} if kwargs else new_kwargs
+        if route.extra_kwargs:
+            merged = {**merged, **route.extra_kwargs}
         if route.app is None:
             inner_namespaces = namespaces + ((route.namespace,) if route.namespace else ())
             yield from find_routes(route.routes, rest, args + new_args, merged, inner_namespaces)
@@ -122,12 +168,12 @@ class URLRouter:
                 return await self.refuse(scope, receive, send)
             path = path[len(root_path) :]
         path = path.lstrip("/")
-        outer_route = scope.get("url_route", {"args": (), "kwargs": {}})
-        for route, rest, args, kwargs, _ in find_routes(self.routes, path):
-            url_route = {
-                "args": outer_route["args"] + args,
-                "kwargs": {**outer_route["kwargs"], **kwargs},
-            }
+        # An enclosing router's captures come first; ours win on a clash.
+        outer = scope.get("url_route", {"args": (), "kwargs": {}})
+        for route, rest, args, kwargs, _ in find_routes(
+            self.routes, path, outer["args"], outer["kwargs"]
+        ):
+            url_route = {"args": args, "kwargs": kwargs}
             try:
                 return await route.app(
                     {**scope, "path_remaining": rest, "url_route": url_route}, receive, send

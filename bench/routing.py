@@ -1,0 +1,30 @@
+"""Routing benchmark: bakes the default project and times its router with three levels
+of include() against the same routes flat in Channels' URLRouter (routing_workload.py).
+
+Run from the template repository: .venv/bin/python bench/routing.py [rounds]
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from bakery import bake, generated_python  # noqa: E402
+
+
+def main():
+    rounds = sys.argv[1] if len(sys.argv) > 1 else "2000"
+    with tempfile.TemporaryDirectory() as workdir:
+        python = generated_python(bake(Path(workdir) / "full", database="postgresql"))
+        project = bake(Path(workdir) / "default")
+        workload = Path(__file__).with_name("routing_workload.py")
+        router = f"{project.name}.realtime.routing.URLRouter"
+        env = {**os.environ, "PYTHONPATH": "."}
+        subprocess.run([python, workload, router, rounds], cwd=project, env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()
