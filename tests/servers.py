@@ -36,6 +36,16 @@ def wait_for_port(port, process, timeout=30):
     raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
 
 
+def wait_for_text(log_path, text, timeout=30):
+    """Wait until text appears in the log at log_path; return the log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = log_path.read_text(errors="replace")
+        if text in log or time.monotonic() > deadline:
+            return log
+        time.sleep(0.1)
+
+
 class Server:
     """A process started for a test, stopped (and its log kept) when the test ends."""
 

@@ -2,9 +2,10 @@
 
 Channels' URLRouter raises ImproperlyConfigured on include(), and a router wrapped
 in middleware behind path() never matches (django/channels#1428). This router walks
-Django's own URLResolver tree instead of flattening it, so converters, kwargs and
-prefixes behave exactly as in urls.py, and it looks through middleware to find
-nested routers.
+Django's own URLResolver tree instead of flattening it, so converters, kwargs,
+prefixes and namespaces behave as in urls.py, and it looks through middleware to
+find nested routers. One difference from Django, on purpose: a re_path matches
+only from the start of the remaining path, anchored or not.
 """
 
 import logging
