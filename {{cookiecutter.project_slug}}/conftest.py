@@ -4,7 +4,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 from {{ cookiecutter.project_slug }}.realtime.testing import ALLOWED_ORIGIN, route_table_failures
 
@@ -24,17 +23,17 @@ def application(transactional_db):
 async def websocket_connect(application, client):
     """connect(path, user=None): open a websocket through the full application.
 
-    Sends an allowed Origin; with a user, also the cookie of a real logged-in
-    session. Returns (accepted, communicator); every socket is closed afterwards.
+    Sends an allowed Origin and, as a browser would, the cookies of the test
+    `client`; with a user, logs them in first with a real session. Returns
+    (accepted, communicator); every socket is closed afterwards.
     """
     opened = []
 
     async def connect(path, *, user=None, headers=(ALLOWED_ORIGIN,)):
-        headers = list(headers)
         if user is not None:
             await sync_to_async(client.force_login)(user)
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-            headers.append((b"cookie", f"{cookie.key}={cookie.value}".encode()))
+        cookies = "; ".join(f"{key}={morsel.value}" for key, morsel in client.cookies.items())
+        headers = [*headers, (b"cookie", cookies.encode())] if cookies else list(headers)
         communicator = WebsocketCommunicator(application, path, headers=headers)
         opened.append(communicator)
         accepted, _ = await communicator.connect()

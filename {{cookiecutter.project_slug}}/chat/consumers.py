@@ -1,75 +1,106 @@
-import json
+import asyncio
+import secrets
+from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 
-# Channel layers refuse group names of 100 characters or more.
-MAX_ROOM_NAME_LENGTH = 64
-MAX_TEXT_LENGTH = 2000
+from . import store
+from .protocol import ProtocolError, encode, parse_client_frame
+from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
+
+# Close codes a client can act on; daphne drops close reasons, so an error frame
+# with the reason is sent just before closing.
+CLOSE_BAD_ROOM_NAME = 4400
+CLOSE_MEMBERS_ONLY = 4403
+# Set by the room page, so that a guest keeps one name across reconnects.
+GUEST_NAME_SESSION_KEY = "chat_guest_name"
 
 
-def room_group_name(room_name):
-    return f"chat.{room_name}"
+class ChatConsumer(AsyncWebsocketConsumer):
+    """A chat room over a websocket; chat/protocol.py describes the frames.
 
-
-class ChatConsumer(AsyncJsonWebsocketConsumer):
-    """Relays each message sent to a room to everyone in it.
-
-    Client to server: {"type": "message", "text": "..."}.
-    Server to client: {"type": "message", "author": "...", "text": "..."}, or
-    {"type": "error", "code": "...", "message": "..."} for a frame it cannot use;
-    the connection stays open after an error.
+    On connecting, a client gets the room's recent history (or, with ?after=<id>,
+    every message after the last one it saw), then presence updates and messages.
+    Each broadcast is encoded once and sent as-is to every member of the room.
     """
 
-    # URL kwargs that end up in a group name; `manage.py check` verifies their routes.
-    group_name_kwargs = ("room_name",)
+    room = None
     group_name = None
+    heartbeat = None
 
     async def connect(self):
-        room_name = self.scope["url_route"]["kwargs"]["room_name"]
-        if len(room_name) > MAX_ROOM_NAME_LENGTH:
-            await self.close()
-            return
-        self.group_name = room_group_name(room_name)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        room = self.scope["url_route"]["kwargs"]["room_name"]
+        # Accept first: only an open socket can carry the reason for a refusal.
         await self.accept()
+        try:
+            check_room_name(room)
+        except InvalidRoomName as error:
+            await self.refuse(CLOSE_BAD_ROOM_NAME, "bad_room_name", str(error))
+            return
+        if is_members_only(room) and not self.scope["user"].is_authenticated:
+            await self.refuse(CLOSE_MEMBERS_ONLY, "members_only", "Log in to join this room.")
+            return
+        self.room, self.group_name, self.user_name = room, room_group_name(room), self.name()
+        # Join before reading history: a message in between arrives twice, not never.
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.send_history()
+        users = await store.join(room, self.channel_name, self.user_name)
+        await self.broadcast(
+            {"type": "presence", "event": "joined", "user": self.user_name, "users": users}
+        )
+        self.heartbeat = asyncio.create_task(self.keep_presence())
 
     async def disconnect(self, code):
-        if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        if self.group_name is None:
+            return
+        self.heartbeat.cancel()
+        users = await store.leave(self.room, self.channel_name)
+        await self.broadcast(
+            {"type": "presence", "event": "left", "user": self.user_name, "users": users}
+        )
+        await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        # The parent class raises on binary frames and bad JSON, killing the connection.
-        if text_data is None:
-            await self.send_error("binary", "Send text frames holding JSON.")
-            return
         try:
-            content = json.loads(text_data)
-        except json.JSONDecodeError:
-            await self.send_error("not_json", "The frame is not valid JSON.")
+            command = parse_client_frame(text_data, bytes_data)
+        except ProtocolError as error:
+            await self.send_frame(error.as_frame())
             return
-        await self.receive_json(content)
+        await self.broadcast(await store.save_message(self.room, self.user_name, command["text"]))
 
-    async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or content.get("type") != "message":
-            await self.send_error("unknown_type", 'Send {"type": "message", "text": "..."}.')
-            return
-        text = content.get("text")
-        if not isinstance(text, str) or not text.strip():
-            await self.send_error("empty_text", "The message text is empty.")
-            return
-        if len(text) > MAX_TEXT_LENGTH:
-            await self.send_error("text_too_long", f"Keep texts to {MAX_TEXT_LENGTH} characters.")
-            return
+    async def chat_frame(self, event):
+        await self.send(text_data=event["frame"])
+
+    async def broadcast(self, frame):
         await self.channel_layer.group_send(
-            self.group_name, {"type": "chat.message", "author": self.author(), "text": text}
+            self.group_name, {"type": "chat.frame", "frame": encode(frame)}
         )
 
-    async def chat_message(self, event):
-        await self.send_json({"type": "message", "author": event["author"], "text": event["text"]})
+    async def send_frame(self, frame):
+        await self.send(text_data=encode(frame))
 
-    async def send_error(self, code, message):
-        await self.send_json({"type": "error", "code": code, "message": message})
+    async def refuse(self, close_code, error_code, message):
+        await self.send_frame({"type": "error", "code": error_code, "message": message})
+        await self.close(code=close_code)
 
-    def author(self):
-        user = self.scope.get("user")
-        return user.username if user is not None and user.is_authenticated else "guest"
+    async def send_history(self):
+        after = parse_qs(self.scope["query_string"].decode()).get("after", [None])[-1]
+        if after is not None and not (after.isdigit() and len(after) < 19):
+            message = "after must be the id of the last message you saw; here is the latest."
+            await self.send_frame({"type": "error", "code": "bad_after", "message": message})
+            after = None
+        messages = await store.history(self.room, None if after is None else int(after))
+        await self.send_frame({"type": "history", "messages": messages})
+
+    async def keep_presence(self):
+        while True:
+            await asyncio.sleep(store.PRESENCE_REFRESH.total_seconds())
+            await store.still_here(self.channel_name)
+
+    def name(self):
+        user = self.scope["user"]
+        if user.is_authenticated:
+            return user.username
+        session = self.scope.get("session")
+        guest_name = session.get(GUEST_NAME_SESSION_KEY) if session is not None else None
+        return guest_name or f"guest-{secrets.token_hex(3)}"

@@ -5,6 +5,6 @@ from . import consumers
 app_name = "chat"
 
 urlpatterns = [
-    # slug admits only ASCII letters, digits, - and _, all valid in a group name.
-    path("<slug:room_name>/", consumers.ChatConsumer.as_asgi(), name="room"),
+    # Any room name routes; the consumer refuses bad ones with a reason and a close code.
+    path("<str:room_name>/", consumers.ChatConsumer.as_asgi(), name="room"),
 ]

@@ -5,5 +5,5 @@ from . import views
 app_name = "chat"
 
 urlpatterns = [
-    path("<slug:room_name>/", views.room, name="room"),
+    path("<str:room_name>/", views.room, name="room"),
 ]

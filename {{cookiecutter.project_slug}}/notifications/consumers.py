@@ -1,17 +1,26 @@
 import asyncio
 import json
+from urllib.parse import parse_qs
 
 from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
 
-from .streams import MAX_STREAM_NAME_LENGTH, stream_group_name
+from .streams import MAX_STREAM_NAME_LENGTH, notifications_after, stream_group_name
+
+
+class BadRequest(ValueError):
+    """A poll the consumer cannot answer; the message says why."""
 
 
 class NotificationPollConsumer(AsyncHttpConsumer):
-    """Holds a GET until a notification is published on its stream, or a timeout passes.
+    """Long-poll: GET /notifications/<stream>/poll/?after=<id>.
 
-    Answers {"notifications": [...]}, empty after the timeout. The consumer leaves
-    its group when it answers and when the client goes away.
+    Answers at once with the notifications after that id if there are any;
+    otherwise holds the request until one is published or the timeout passes.
+    Answers {"notifications": [{"id", "data", "created"}, ...], "last_id": id}, the
+    list empty after the timeout; poll again with ?after=<last_id>. Without
+    ?after, waits for the next notification. The consumer leaves its group when it
+    answers and when the client goes away.
     """
 
     # URL kwargs that end up in a group name; `manage.py check` verifies their routes.
@@ -19,6 +28,7 @@ class NotificationPollConsumer(AsyncHttpConsumer):
     group_name = None
     timer = None
     answered = False
+    after = None
 
     async def http_request(self, message):
         # AsyncHttpConsumer stops as soon as handle() returns, before any group
@@ -29,19 +39,43 @@ class NotificationPollConsumer(AsyncHttpConsumer):
             await self.handle(b"".join(self.body))
 
     async def handle(self, body):
-        stream = self.scope["url_route"]["kwargs"]["stream"]
-        if len(stream) > MAX_STREAM_NAME_LENGTH:
-            error = f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters."
-            await self.respond(400, {"error": error})
+        try:
+            stream, self.after = self.parse_request()
+        except BadRequest as error:
+            await self.respond(400, {"error": str(error)})
             return
         self.group_name = stream_group_name(stream)
+        # Join before reading: a notification published in between is answered, not missed.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        if self.after is not None:
+            missed = await notifications_after(stream, self.after)
+            if missed:
+                await self.answer(missed)
+                return
         timeout = getattr(settings, "NOTIFICATIONS_POLL_TIMEOUT", 25)
         self.timer = asyncio.create_task(self.answer_after(timeout))
 
+    def parse_request(self):
+        if self.scope["method"] != "GET":
+            raise BadRequest("Poll with GET.")
+        stream = self.scope["url_route"]["kwargs"]["stream"]
+        if len(stream) > MAX_STREAM_NAME_LENGTH:
+            raise BadRequest(f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters.")
+        query = parse_qs(self.scope["query_string"].decode("latin-1"))
+        after = query.get("after", [None])[-1]
+        if after is None:
+            return stream, None
+        if not (after.isdigit() and len(after) < 19):
+            raise BadRequest("after must be the id of the last notification you saw.")
+        return stream, int(after)
+
     async def notification(self, event):
-        self.timer.cancel()
-        await self.answer([event["notification"]])
+        notification = event["notification"]
+        if self.after is not None and notification["id"] <= self.after:
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        await self.answer([notification])
 
     async def answer_after(self, seconds):
         await asyncio.sleep(seconds)
@@ -53,9 +87,11 @@ class NotificationPollConsumer(AsyncHttpConsumer):
             return
         self.answered = True
         await self.leave_group()
-        await self.respond(200, {"notifications": notifications})
+        last_id = notifications[-1]["id"] if notifications else self.after
+        await self.respond(200, {"notifications": notifications, "last_id": last_id})
 
     async def respond(self, status, payload):
+        self.answered = True
         body = json.dumps(payload).encode()
         await self.send_response(status, body, headers=[(b"Content-Type", b"application/json")])
 

@@ -1,15 +1,35 @@
+"""Publishing notifications, and reading back those a client missed."""
+
 from channels.layers import get_channel_layer
+
+from .models import Notification
 
 # Channel layers refuse group names of 100 characters or more.
 MAX_STREAM_NAME_LENGTH = 64
+# At most this many notifications in one answer; the client asks again for the rest.
+BATCH_SIZE = 100
 
 
 def stream_group_name(stream):
     return f"notifications.{stream}"
 
 
-async def publish(stream, notification):
-    """Wake every client polling stream with notification (any JSON-serialisable value)."""
+async def publish(stream, data):
+    """Store data (any JSON-serialisable value) on stream and wake every client polling it."""
+    notification = (await Notification.objects.acreate(stream=stream, data=data)).as_dict()
     await get_channel_layer().group_send(
         stream_group_name(stream), {"type": "notification", "notification": notification}
     )
+    return notification
+
+
+async def notifications_after(stream, after):
+    """The stored notifications of stream with ids above after, oldest first."""
+    newer = Notification.objects.filter(stream=stream, id__gt=after).order_by("id")
+    return [notification.as_dict() async for notification in newer[:BATCH_SIZE]]
+
+
+def last_id(stream):
+    """The id of the newest notification on stream, 0 if none: where a new client starts."""
+    newest = Notification.objects.filter(stream=stream).order_by("-id").first()
+    return newest.pk if newest else 0

@@ -1,15 +1,18 @@
+"""Sending jobs to the thumbnail worker (python manage.py runworker thumbnails-generate
+thumbnails-delete), after the current transaction commits so the worker finds the record."""
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 
-def request_thumbnail(source):
-    """Ask the worker for a thumbnail of source, a file name relative to MEDIA_ROOT."""
-    async_to_sync(get_channel_layer().send)(
-        "thumbnails-generate", {"type": "thumbnails.generate", "source": source}
-    )
+def send_job(channel, job):
+    transaction.on_commit(lambda: async_to_sync(get_channel_layer().send)(channel, job))
 
 
-def request_thumbnail_deletion(source):
-    async_to_sync(get_channel_layer().send)(
-        "thumbnails-delete", {"type": "thumbnails.delete", "source": source}
-    )
+def request_thumbnail(image_id):
+    send_job("thumbnails-generate", {"type": "thumbnails.generate", "image_id": image_id})
+
+
+def request_deletion(image_id):
+    send_job("thumbnails-delete", {"type": "thumbnails.delete", "image_id": image_id})

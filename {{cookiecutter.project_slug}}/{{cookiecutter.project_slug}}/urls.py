@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import {% if cookiecutter.use_chat %}include, {% endif %}path
+from django.urls import {% if cookiecutter.use_chat or cookiecutter.use_notifications or cookiecutter.use_thumbnails %}include, {% endif %}path
 
 from . import views
 
@@ -12,5 +12,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 {%- if cookiecutter.use_chat %}
     path("chat/", include("chat.urls")),
+{%- endif %}
+{%- if cookiecutter.use_notifications %}
+    path("notifications/", include("notifications.urls")),
+{%- endif %}
+{%- if cookiecutter.use_thumbnails %}
+    path("thumbnails/", include("thumbnails.urls")),
 {%- endif %}
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -4,4 +4,5 @@ from django.shortcuts import render
 
 def index(request):
     """Home page, linking to the sample apps this project was baked with."""
-    return render(request, "index.html", {"has_chat": apps.is_installed("chat")})
+    samples = {app: apps.is_installed(app) for app in ("chat", "notifications", "thumbnails")}
+    return render(request, "index.html", samples)

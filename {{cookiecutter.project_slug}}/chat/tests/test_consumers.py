@@ -1,70 +1,192 @@
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
-
-async def test_message_reaches_everyone_in_the_room(websocket_connect):
-    _, alice = await websocket_connect("/ws/chat/lobby/")
-    _, bob = await websocket_connect("/ws/chat/lobby/")
-
-    await alice.send_json_to({"type": "message", "text": "hello"})
-
-    expected = {"type": "message", "author": "guest", "text": "hello"}
-    assert await alice.receive_json_from() == expected
-    assert await bob.receive_json_from() == expected
+from chat import consumers
+from chat.consumers import GUEST_NAME_SESSION_KEY
+from chat.models import Message, Presence
 
 
-async def test_message_stays_in_its_room(websocket_connect):
-    _, alice = await websocket_connect("/ws/chat/lobby/")
-    _, carol = await websocket_connect("/ws/chat/kitchen/")
+@pytest.fixture
+def join(websocket_connect):
+    """join(room, ...): connect, and read the history and the joiner's own presence frame."""
 
-    await alice.send_json_to({"type": "message", "text": "hello"})
+    async def connect_and_read(room, **options):
+        query = f"?after={options.pop('after')}" if "after" in options else ""
+        accepted, socket = await websocket_connect(f"/ws/chat/{room}/{query}", **options)
+        assert accepted
+        socket.history = await socket.receive_json_from()
+        assert socket.history["type"] == "history"
+        assert (await socket.receive_json_from())["event"] == "joined"
+        return socket
+
+    return connect_and_read
+
+
+async def post(socket, text):
+    await socket.send_json_to({"type": "message", "text": text})
+
+
+async def test_message_reaches_everyone_in_the_room_and_is_stored(join):
+    alice = await join("lobby")
+    bob = await join("lobby")
+    await alice.receive_json_from()  # bob joined
+
+    await post(alice, "hello")
+
+    received = [await alice.receive_json_from(), await bob.receive_json_from()]
+    stored = await Message.objects.aget()
+    assert received[0] == received[1] == stored.as_frame()
+    assert received[0]["text"] == "hello" and received[0]["author"].startswith("guest-")
+    assert set(received[0]) == {"type", "id", "author", "text", "timestamp"}
+
+
+async def test_message_stays_in_its_room(join):
+    alice = await join("lobby")
+    carol = await join("kitchen")
+
+    await post(alice, "hello")
 
     assert (await alice.receive_json_from())["text"] == "hello"
     assert await carol.receive_nothing()
 
 
-async def test_logged_in_user_posts_under_their_username(websocket_connect):
-    user = await get_user_model().objects.acreate(username="alice")
+async def test_presence_says_who_joined_who_left_and_who_is_here(join, django_user_model):
+    alice = await join("lobby", user=await django_user_model.objects.acreate(username="alice"))
+    bob = await join("lobby", user=await django_user_model.objects.acreate(username="bob"))
 
-    _, alice = await websocket_connect("/ws/chat/lobby/", user=user)
-    await alice.send_json_to({"type": "message", "text": "hi"})
+    joined = await alice.receive_json_from()
+    await bob.disconnect()
+    left = await alice.receive_json_from()
+
+    assert joined == {
+        "type": "presence",
+        "event": "joined",
+        "user": "bob",
+        "users": ["alice", "bob"],
+    }
+    assert left == {"type": "presence", "event": "left", "user": "bob", "users": ["alice"]}
+    assert await Presence.objects.acount() == 1
+
+
+async def test_joining_gives_recent_history_and_reconnecting_gives_what_was_missed(join):
+    alice = await join("lobby")
+    for text in ("one", "two", "three"):
+        await post(alice, text)
+        await alice.receive_json_from()
+    seen = (await Message.objects.aget(text="one")).pk
+
+    newcomer = await join("lobby")
+    returning = await join("lobby", after=seen)
+
+    assert [m["text"] for m in newcomer.history["messages"]] == ["one", "two", "three"]
+    assert [m["text"] for m in returning.history["messages"]] == ["two", "three"]
+
+
+async def test_bad_after_gets_an_error_and_the_latest_history(websocket_connect, join):
+    alice = await join("lobby")
+    await post(alice, "one")
+
+    _, socket = await websocket_connect("/ws/chat/lobby/?after=yesterday")
+
+    assert (await socket.receive_json_from())["code"] == "bad_after"
+    assert [m["text"] for m in (await socket.receive_json_from())["messages"]] == ["one"]
+
+
+async def test_logged_in_user_posts_under_their_username(join):
+    alice = await join("lobby", user=await get_user_model().objects.acreate(username="alice"))
+
+    await post(alice, "hi")
 
     assert (await alice.receive_json_from())["author"] == "alice"
+
+
+async def test_guest_keeps_the_name_the_room_page_gave_them(join, client):
+    await sync_to_async(client.get)("/chat/lobby/")
+    guest_name = await sync_to_async(lambda: client.session[GUEST_NAME_SESSION_KEY])()
+
+    guest = await join("lobby")
+    await post(guest, "hi")
+
+    assert (await guest.receive_json_from())["author"] == guest_name
 
 
 @pytest.mark.parametrize(
     "frame, code",
     [
         ({"text_data": "not json"}, "not_json"),
-        ({"text_data": "[1, 2]"}, "unknown_type"),
+        ({"text_data": "[" * 100_000}, "not_json"),
+        ({"text_data": "[1, 2]"}, "not_object"),
         ({"text_data": '{"type": "shout", "text": "hi"}'}, "unknown_type"),
         ({"text_data": '{"type": "message", "text": "   "}'}, "empty_text"),
-        ({"text_data": '{"type": "message", "text": 42}'}, "empty_text"),
+        ({"text_data": '{"type": "message", "text": 42}'}, "bad_text"),
         ({"text_data": '{"type": "message", "text": "' + "x" * 2001 + '"}'}, "text_too_long"),
         ({"bytes_data": b"\x00\x01"}, "binary"),
     ],
 )
-async def test_bad_frame_gets_an_error_and_the_connection_stays_open(
-    websocket_connect, frame, code
-):
-    _, alice = await websocket_connect("/ws/chat/lobby/")
+async def test_bad_frame_gets_an_error_and_the_connection_stays_open(join, frame, code):
+    alice = await join("lobby")
 
     await alice.send_to(**frame)
     error = await alice.receive_json_from()
-    await alice.send_json_to({"type": "message", "text": "still here"})
+    await post(alice, "still here")
 
-    assert error["type"] == "error" and error["code"] == code
+    assert error["type"] == "error" and error["code"] == code and error["message"]
     assert (await alice.receive_json_from())["text"] == "still here"
+    assert await Message.objects.acount() == 1
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["/ws/chat/caf%C3%A9/", "/ws/chat/two words/", "/ws/chat/" + "r" * 65 + "/", "/ws/chat/"],
-)
-async def test_room_names_a_group_cannot_hold_are_refused(websocket_connect, path):
-    accepted, _ = await websocket_connect(path)
+async def test_unicode_room_names_work(join):
+    alice = await join("café au lait")
 
-    assert not accepted
+    await post(alice, "bonjour")
+
+    assert (await alice.receive_json_from())["text"] == "bonjour"
+
+
+@pytest.mark.parametrize("room", ["r" * 65, "   ", "bell\x07"])
+async def test_unusable_room_name_is_refused_with_a_reason_and_a_close_code(
+    websocket_connect, room
+):
+    accepted, socket = await websocket_connect(f"/ws/chat/{room}/")
+
+    error = await socket.receive_json_from()
+    closed = await socket.receive_output()
+
+    assert error["code"] == "bad_room_name"
+    assert closed == {"type": "websocket.close", "code": consumers.CLOSE_BAD_ROOM_NAME}
+
+
+async def test_members_only_room_refuses_anonymous_and_logged_out_visitors(
+    websocket_connect, join, client, django_user_model
+):
+    member = await django_user_model.objects.acreate(username="member")
+    _, anonymous = await websocket_connect("/ws/chat/members-only/")
+    assert (await anonymous.receive_json_from())["code"] == "members_only"
+    assert (await anonymous.receive_output())["code"] == consumers.CLOSE_MEMBERS_ONLY
+
+    inside = await join("members-only", user=member)
+    await post(inside, "members only")
+    assert (await inside.receive_json_from())["author"] == "member"
+
+    await sync_to_async(client.logout)()
+    _, logged_out = await websocket_connect("/ws/chat/members-only/")
+    assert (await logged_out.receive_json_from())["code"] == "members_only"
+
+
+async def test_a_broadcast_is_encoded_once_whatever_the_audience(join, monkeypatch):
+    sockets = [await join("lobby") for _ in range(3)]
+    for index, socket in enumerate(sockets):
+        for _ in range(len(sockets) - index - 1):
+            await socket.receive_json_from()  # the later joiners' presence
+    calls = []
+    monkeypatch.setattr(consumers, "encode", lambda frame: calls.append(frame) or "{}")
+
+    await post(sockets[0], "hello")
+    for socket in sockets:
+        await socket.receive_from()
+
+    assert len(calls) == 1
 
 
 async def test_foreign_origin_is_refused(websocket_connect):
@@ -73,10 +195,3 @@ async def test_foreign_origin_is_refused(websocket_connect):
     )
 
     assert not accepted
-
-
-def test_room_page_points_at_its_socket(client):
-    response = client.get("/chat/lobby/")
-
-    assert response.status_code == 200
-    assert b'"ws://testserver/ws/chat/lobby/"' in response.content

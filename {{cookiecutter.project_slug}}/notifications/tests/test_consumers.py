@@ -5,6 +5,7 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import HttpCommunicator
 
+from notifications.models import Notification
 from notifications.streams import publish, stream_group_name
 
 
@@ -25,44 +26,73 @@ async def wait_until_polling(stream):
     raise AssertionError(f"nobody started polling {stream!r}")
 
 
+def poll(application, path, method="GET"):
+    return HttpCommunicator(application, method, path)
+
+
+async def answer(communicator):
+    response = await communicator.get_response(timeout=5)
+    return response["status"], json.loads(response["body"])
+
+
 async def test_published_notification_wakes_the_poll_and_leaves_the_group(settings, application):
     settings.NOTIFICATIONS_POLL_TIMEOUT = 10
-    poll = HttpCommunicator(application, "GET", "/notifications/news/poll/")
-    response = asyncio.create_task(poll.get_response(timeout=5))
+    waiting = asyncio.create_task(answer(poll(application, "/notifications/news/poll/")))
     await wait_until_polling("news")
 
-    await publish("news", {"title": "hello"})
+    published = await publish("news", {"title": "hello"})
 
-    answer = await response
-    assert answer["status"] == 200
-    assert json.loads(answer["body"]) == {"notifications": [{"title": "hello"}]}
+    status, body = await waiting
+    assert status == 200
+    assert body == {"notifications": [published], "last_id": published["id"]}
+    assert published["data"] == {"title": "hello"}
+    assert not group_members("news")
+
+
+async def test_poll_after_an_id_gets_what_was_missed_at_once(settings, application):
+    settings.NOTIFICATIONS_POLL_TIMEOUT = 10
+    first = await publish("news", {"n": 1})
+    second = await publish("news", {"n": 2})
+    await publish("other", {"n": 3})
+
+    status, body = await answer(poll(application, f"/notifications/news/poll/?after={first['id']}"))
+
+    assert status == 200
+    assert body == {"notifications": [second], "last_id": second["id"]}
     assert not group_members("news")
 
 
 async def test_poll_answers_empty_after_the_timeout_and_leaves_the_group(application):
-    poll = HttpCommunicator(application, "GET", "/notifications/quiet/poll/")
+    status, body = await answer(poll(application, "/notifications/quiet/poll/?after=0"))
 
-    answer = await poll.get_response(timeout=5)
-
-    assert json.loads(answer["body"]) == {"notifications": []}
+    assert (status, body) == (200, {"notifications": [], "last_id": 0})
     assert not group_members("quiet")
 
 
 async def test_client_going_away_leaves_the_group(settings, application):
     settings.NOTIFICATIONS_POLL_TIMEOUT = 10
-    poll = HttpCommunicator(application, "GET", "/notifications/gone/poll/")
-    await poll.send_input({"type": "http.request", "body": b""})
+    communicator = poll(application, "/notifications/gone/poll/")
+    await communicator.send_input({"type": "http.request", "body": b""})
     await wait_until_polling("gone")
 
-    await poll.send_input({"type": "http.disconnect"})
-    await poll.wait(timeout=1)
+    await communicator.send_input({"type": "http.disconnect"})
+    await communicator.wait(timeout=1)
 
     assert not group_members("gone")
 
 
-async def test_overlong_stream_name_is_refused(application):
-    poll = HttpCommunicator(application, "GET", "/notifications/" + "s" * 65 + "/poll/")
+@pytest.mark.parametrize(
+    "path, method",
+    [
+        ("/notifications/" + "s" * 65 + "/poll/", "GET"),
+        ("/notifications/news/poll/?after=yesterday", "GET"),
+        ("/notifications/news/poll/?after=-1", "GET"),
+        ("/notifications/news/poll/?after=" + "9" * 30, "GET"),
+        ("/notifications/news/poll/", "POST"),
+    ],
+)
+async def test_bad_poll_gets_400_with_a_reason(application, path, method):
+    status, body = await answer(poll(application, path, method))
 
-    answer = await poll.get_response(timeout=5)
-
-    assert answer["status"] == 400
+    assert status == 400 and body["error"]
+    assert await Notification.objects.acount() == 0

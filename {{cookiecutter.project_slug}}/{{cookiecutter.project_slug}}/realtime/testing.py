@@ -3,6 +3,8 @@
 conftest.py turns these into fixtures; see the README for how to add a row.
 """
 
+from urllib.parse import unquote
+
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.urls import NoReverseMatch, Resolver404
 
@@ -66,4 +68,5 @@ async def row_failure(application, protocol, path, consumer, kwargs, name):
         reversed_path = reverse(name, protocol=protocol, kwargs=kwargs, application=application)
     except NoReverseMatch as error:
         return f"{name!r} does not reverse: {error}"
-    return None if reversed_path == path else f"{name!r} reverses to {reversed_path!r}"
+    # reverse() percent-encodes; the ASGI scope's path, like the rows, is decoded.
+    return None if unquote(reversed_path) == path else f"{name!r} reverses to {reversed_path!r}"

@@ -13,6 +13,9 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: production never runs without one.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["{{ cookiecutter.domain_name }}"])
 
+# `manage.py collectstatic` gathers static files here; whitenoise serves them.
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
 # TLS ends at the proxy in front of daphne, which says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

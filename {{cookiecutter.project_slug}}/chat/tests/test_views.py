@@ -1,0 +1,26 @@
+import pytest
+
+from chat.consumers import GUEST_NAME_SESSION_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+def test_room_page_points_at_its_socket_and_names_the_guest(client):
+    response = client.get("/chat/café/")
+
+    assert response.status_code == 200
+    assert b'"ws://testserver/ws/chat/caf%C3%A9/"' in response.content
+    assert client.session[GUEST_NAME_SESSION_KEY].startswith("guest-")
+
+
+def test_unusable_room_name_gets_a_page_saying_why(client):
+    response = client.get("/chat/" + "r" * 65 + "/")
+
+    assert response.status_code == 400
+    assert b"at most 64 characters" in response.content
+
+
+def test_members_only_room_sends_anonymous_visitors_to_log_in(client, django_user_model):
+    assert client.get("/chat/members-club/").status_code == 302
+    client.force_login(django_user_model.objects.create(username="member"))
+    assert client.get("/chat/members-club/").status_code == 200

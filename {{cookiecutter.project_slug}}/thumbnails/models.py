@@ -1,0 +1,27 @@
+from django.db import models
+
+
+class Image(models.Model):
+    """An uploaded image and the thumbnail the worker makes of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        FAILED = "failed"
+
+    original = models.FileField(upload_to="originals/")
+    thumbnail = models.FileField(upload_to="thumbnails/", blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.original.name
+
+    def as_dict(self):
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "error": self.error,
+            "thumbnail": self.thumbnail.url if self.thumbnail else None,
+        }
