@@ -2,8 +2,10 @@
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pgserver
 import pytest
@@ -92,3 +94,60 @@ def postgres_url():
     yield server.get_uri()
     server.cleanup()
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def serve(baked, project_env, redis_url, tmp_path):
+    """serve(**options): a bake, migrated, under daphne with its worker, sharing a real Redis."""
+    servers = []
+
+    def start(**options):
+        project = baked(**options)
+        media = tmp_path / "media"
+        media.mkdir()
+        env = project_env(
+            REDIS_URL=redis_url,
+            DJANGO_MEDIA_ROOT=str(media),
+            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        )
+        subprocess.run(
+            ["python", "manage.py", "migrate"],
+            cwd=project,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        daphne = Server(
+            ["daphne", "-b", "127.0.0.1", "-p", str(port), f"{project.name}.asgi:application"],
+            log_path=tmp_path / "daphne.log",
+            cwd=project,
+            env=env,
+        )
+        worker = Server(
+            ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
+            log_path=tmp_path / "worker.log",
+            cwd=project,
+            env=env,
+        )
+        servers.extend([daphne, worker])
+        wait_for_port(port, daphne.process)
+        return SimpleNamespace(
+            project=project,
+            env=env,
+            media=media,
+            port=port,
+            url=f"http://127.0.0.1:{port}",
+            daphne=daphne,
+            worker=worker,
+        )
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def stack(serve):
+    """The default bake, served."""
+    return serve()

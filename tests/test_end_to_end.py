@@ -2,55 +2,20 @@
 
 import asyncio
 import json
+import re
+import struct
 import subprocess
-import time
 import urllib.request
-from types import SimpleNamespace
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from chat_client import ChatClient
 from servers import Server, free_port, wait_for_port
-
-
-@pytest.fixture
-def serve(baked, project_env, redis_url, tmp_path):
-    """serve(**options): a bake under daphne with its worker, sharing one real Redis."""
-    servers = []
-
-    def start(**options):
-        project = baked(**options)
-        media = tmp_path / "media"
-        media.mkdir()
-        env = project_env(REDIS_URL=redis_url, DJANGO_MEDIA_ROOT=str(media))
-        port = free_port()
-        daphne = Server(
-            ["daphne", "-b", "127.0.0.1", "-p", str(port), f"{project.name}.asgi:application"],
-            log_path=tmp_path / "daphne.log",
-            cwd=project,
-            env=env,
-        )
-        worker = Server(
-            ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
-            log_path=tmp_path / "worker.log",
-            cwd=project,
-            env=env,
-        )
-        servers.extend([daphne, worker])
-        wait_for_port(port, daphne.process)
-        return SimpleNamespace(
-            project=project, env=env, media=media, port=port, daphne=daphne, worker=worker
-        )
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def stack(serve):
-    return serve()
 
 
 def manage(stack, *args):
@@ -66,45 +31,74 @@ def manage(stack, *args):
     )
 
 
-def chat_round_trip(port, room="lobby"):
-    """Two clients join room; the first sends a message; return what each one receives."""
-    url = f"ws://127.0.0.1:{port}/ws/chat/{room}/"
-    origin = f"http://127.0.0.1:{port}"
+def chat_round_trip(base_url, room="lobby"):
+    """Alice and Bob join room; Alice sends a message; return what each one receives."""
 
     async def chat():
-        async with connect(url, origin=origin) as alice, connect(url, origin=origin) as bob:
-            await alice.send(json.dumps({"type": "message", "text": "hello from alice"}))
-            return [json.loads(await asyncio.wait_for(ws.recv(), 10)) for ws in (alice, bob)]
+        alice = await ChatClient.join(base_url, room)
+        bob = await ChatClient.join(base_url, room)
+        await alice.send("hello from alice")
+        received = [await client.next("message") for client in (alice, bob)]
+        await alice.close()
+        await bob.close()
+        return received
 
     return asyncio.run(chat())
 
 
-def test_chat_message_reaches_both_clients_through_daphne(stack):
-    expected = {"type": "message", "author": "guest", "text": "hello from alice"}
-    assert chat_round_trip(stack.port) == [expected, expected]
+def test_two_clients_in_a_room_see_each_others_messages_and_presence(stack):
+    async def chat():
+        alice = await ChatClient.join(stack.url, "lobby")
+        alice_joined = await alice.next("presence")
+        bob = await ChatClient.join(stack.url, "lobby")
+        bob_joined = await alice.next("presence")
+        await bob.send("hi alice")
+        await alice.send("hi bob")
+        heard_by_alice = [(await alice.next("message"))["text"] for _ in range(2)]
+        heard_by_bob = [(await bob.next("message"))["text"] for _ in range(2)]
+        await bob.close()
+        bob_left = await alice.next("presence")
+        await alice.close()
+        return alice_joined, bob_joined, bob_left, heard_by_alice, heard_by_bob
+
+    alice_joined, bob_joined, bob_left, heard_by_alice, heard_by_bob = asyncio.run(chat())
+
+    alice_name = alice_joined["user"]
+    bob_name = bob_joined["user"]
+    assert bob_joined["event"] == "joined" and sorted(bob_joined["users"]) == sorted(
+        [alice_name, bob_name]
+    )
+    assert bob_left == {
+        "type": "presence",
+        "event": "left",
+        "user": bob_name,
+        "users": [alice_name],
+    }
+    assert heard_by_alice == heard_by_bob == ["hi alice", "hi bob"]
 
 
 def test_chat_works_on_the_pubsub_layer(serve):
     served = serve(channel_layer="redis_pubsub")
 
-    assert [frame["text"] for frame in chat_round_trip(served.port)] == ["hello from alice"] * 2
+    assert [frame["text"] for frame in chat_round_trip(served.url)] == ["hello from alice"] * 2
 
 
-def test_runserver_serves_websockets_too(baked, project_env, redis_url, tmp_path):
+def test_runserver_serves_websockets_too(stack, tmp_path):
     # Only because daphne comes first in INSTALLED_APPS; otherwise websocket URLs 404.
-    project = baked()
     port = free_port()
     runserver = Server(
         ["python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         log_path=tmp_path / "runserver.log",
-        cwd=project,
-        env=project_env(REDIS_URL=redis_url),
+        cwd=stack.project,
+        env=stack.env,
     )
     try:
         wait_for_port(port, runserver.process)
-        assert [frame["text"] for frame in chat_round_trip(port)] == ["hello from alice"] * 2
+        received = chat_round_trip(f"http://127.0.0.1:{port}")
     finally:
         runserver.stop()
+
+    assert [frame["text"] for frame in received] == ["hello from alice"] * 2
 
 
 def test_websocket_from_a_foreign_origin_is_refused(stack):
@@ -135,34 +129,62 @@ def test_unrouted_socket_is_refused_with_one_log_line_and_no_traceback(stack):
     assert "Traceback" not in log
 
 
-def test_django_pages_are_served_by_daphne(stack):
-    with urllib.request.urlopen(f"http://127.0.0.1:{stack.port}/chat/lobby/", timeout=10) as page:
-        assert page.status == 200
-        assert b"Room lobby" in page.read()
+def test_pages_and_their_static_files_are_served_by_daphne(stack):
+    page = requests.get(f"{stack.url}/chat/lobby/", timeout=10)
+    script = requests.get(f"{stack.url}/static/chat/chat.js", timeout=10)
+
+    assert page.status_code == 200
+    assert f'"ws://127.0.0.1:{stack.port}/ws/chat/lobby/"' in page.text
+    assert script.status_code == 200 and "new WebSocket" in script.text
 
 
-def test_job_sent_to_the_worker_gets_done(stack):
-    manage(
-        stack,
-        "shell",
-        "-c",
-        "from PIL import Image; "
-        f"Image.new('RGB', (640, 480), 'teal').save({str(stack.media / 'photo.jpg')!r})",
+def png_bytes(width=640, height=480, rgb=(0, 128, 128)):
+    """A PNG image of one colour, written by hand (the test environment has no Pillow)."""
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
 
-    manage(
-        stack,
-        "shell",
-        "-c",
-        "from thumbnails.jobs import request_thumbnail; request_thumbnail('photo.jpg')",
-    )
 
-    thumbnail = stack.media / "thumbnails" / "photo.png"
-    deadline = time.monotonic() + 30
-    while not thumbnail.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert thumbnail.exists(), stack.worker.output()
-    assert "Thumbnail for 'photo.jpg' written" in stack.worker.output()
+def upload_image(stack, content, name="photo.png"):
+    """Upload an image through the page's form, CSRF token and all."""
+    session = requests.Session()
+    form = session.get(f"{stack.url}/thumbnails/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    response = session.post(
+        f"{stack.url}/thumbnails/",
+        data={"csrfmiddlewaretoken": token},
+        files={"original": (name, content, "image/png")},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+
+
+def test_uploaded_image_gets_a_thumbnail_and_the_worker_wakes_a_long_poll(stack):
+    poll_url = f"{stack.url}/notifications/thumbnails/poll/?after=0"
+    with ThreadPoolExecutor(1) as pool:
+        # The poll waits for the worker's report; ?after=0 also catches one sent before it began.
+        report = pool.submit(lambda: requests.get(poll_url, timeout=30).json())
+        upload_image(stack, png_bytes())
+        notifications = report.result(timeout=30)["notifications"]
+
+    [image] = [notification["data"]["image"] for notification in notifications]
+    assert image["status"] == "done", image
+    assert (stack.media / "thumbnails" / f"{image['id']}.png").is_file()
+    thumbnail = requests.get(stack.url + image["thumbnail"], timeout=10)
+    assert thumbnail.status_code == 200 and thumbnail.content.startswith(b"\x89PNG")
+    assert f"Thumbnail for image {image['id']} written" in stack.worker.output()
 
 
 @pytest.mark.parametrize("channel_layer", ["redis", "redis_pubsub"])
@@ -193,4 +215,4 @@ def test_long_poll_is_woken_by_a_notification_from_another_process(serve, channe
 
     # The 25 s timeout would have answered with no notification.
     assert len(body["notifications"]) == 1
-    assert "n" in body["notifications"][0]
+    assert "n" in body["notifications"][0]["data"]

@@ -1,7 +1,6 @@
 """The README's demo command works as written, from an empty folder."""
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -10,9 +9,9 @@ import subprocess
 import urllib.request
 
 import pytest
-from websockets.asyncio.client import connect
 
 from bakery import TEMPLATE_DIR
+from chat_client import ChatClient
 from conftest import PROJECT_VARIABLES
 from servers import die_with_parent, wait_for_port, wait_for_text
 
@@ -67,10 +66,10 @@ def test_demo_command_serves_pages_and_chat_with_redis_and_worker(demo):
         assert b"It works" in page.read()
 
     async def chat():
-        url, origin = "ws://127.0.0.1:8000/ws/chat/demo/", "http://127.0.0.1:8000"
-        async with connect(url, origin=origin) as alice, connect(url, origin=origin) as bob:
-            await alice.send(json.dumps({"type": "message", "text": "hi"}))
-            return json.loads(await asyncio.wait_for(bob.recv(), 10))
+        alice = await ChatClient.join("http://127.0.0.1:8000", "demo")
+        bob = await ChatClient.join("http://127.0.0.1:8000", "demo")
+        await alice.send("hi")
+        return await bob.next("message")
 
     assert asyncio.run(chat())["text"] == "hi"
     assert "Ready to accept connections" in demo.read_text(errors="replace")  # redis-server

@@ -23,7 +23,7 @@ def test_routes_command_lists_the_sample_routes(baked, project_env):
     listed = json.loads(manage(baked(), project_env, "routes", "--format", "json").stdout)
 
     rows = {(route["protocol"], route["pattern"], route["name"]) for route in listed}
-    assert ("websocket", "ws/chat/<slug:room_name>/", "chat:room") in rows
+    assert ("websocket", "ws/chat/<str:room_name>/", "chat:room") in rows
     assert ("http", "notifications/<slug:stream>/poll/", "notifications:poll") in rows
     assert ("channel", "thumbnails-generate", None) in rows
 
@@ -42,10 +42,10 @@ def test_check_catches_a_consumer_routed_without_as_asgi(baked, project_env, tmp
     assert "Route ChatConsumer.as_asgi() instead." in result.stderr
 
 
-def test_check_catches_a_room_capture_a_group_name_cannot_hold(baked, project_env, tmp_path):
+def test_check_catches_a_stream_capture_a_group_name_cannot_hold(baked, project_env, tmp_path):
     project = shutil.copytree(baked(), tmp_path / "project")
-    routings = project / "chat" / "routings.py"
-    routings.write_text(routings.read_text().replace("<slug:room_name>", "<str:room_name>"))
+    routings = project / "notifications" / "routings.py"
+    routings.write_text(routings.read_text().replace("<slug:stream>", "<str:stream>"))
 
     result = manage(project, project_env, "check")
 

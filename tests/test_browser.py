@@ -1,0 +1,103 @@
+"""The chat page in a real browser: Debian's chromium, driven by Playwright."""
+
+import shutil
+import subprocess
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from bakery import TEMPLATE_DIR
+from servers import Server, wait_for_port
+
+# Screenshots land here for people to look at; the folder is git-ignored.
+ARTIFACTS_DIR = TEMPLATE_DIR / "artifacts"
+# Without these, chromium reaches for Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the browser tests need Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_chat_page_in_two_browsers(stack, browser):
+    room_url = f"{stack.url}/chat/lobby/"
+    alice = browser.new_context().new_page()
+    bob = browser.new_context().new_page()
+    alice.goto(room_url)
+    expect(alice.locator("#status")).to_have_text("Connected")
+    bob.goto(room_url)
+    expect(bob.locator("#status")).to_have_text("Connected")
+
+    alice.fill("#text", "Hello from Alice's browser")
+    alice.click("#send button")
+
+    expect(bob.locator("#messages")).to_contain_text("Hello from Alice's browser")
+    expect(alice.locator("#users li")).to_have_count(2)
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS_DIR / "chat-page.png"
+    bob.screenshot(path=screenshot, full_page=True)
+    assert screenshot.stat().st_size > 0
+
+
+def test_chat_page_shows_a_refused_frame_as_an_error(stack, browser):
+    page = browser.new_page()
+    page.goto(f"{stack.url}/chat/lobby/")
+    expect(page.locator("#status")).to_have_text("Connected")
+
+    # The input's maxlength stops people; a script can still send too much.
+    page.evaluate("document.getElementById('text').removeAttribute('maxlength')")
+    page.fill("#text", "x" * 2001)
+    page.click("#send button")
+
+    expect(page.locator("#error")).to_contain_text("Keep messages to 2000 characters")
+    expect(page.locator("#status")).to_have_text("Connected")
+
+
+def test_chat_page_reconnects_after_a_restart_and_fills_the_gap(stack, browser, tmp_path):
+    page = browser.new_page()
+    page.goto(f"{stack.url}/chat/lobby/")
+    expect(page.locator("#status")).to_have_text("Connected")
+
+    stack.daphne.stop()
+    expect(page.locator("#status")).to_contain_text("Disconnected; retrying")
+    missed = "posted while the page was disconnected"
+    subprocess.run(
+        [
+            "python",
+            "manage.py",
+            "shell",
+            "-c",
+            "from chat.models import Message; "
+            f"Message.objects.create(room='lobby', author='bot', text={missed!r})",
+        ],
+        cwd=stack.project,
+        env=stack.env,
+        check=True,
+        capture_output=True,
+    )
+    restarted = Server(
+        stack.daphne.process.args,
+        log_path=tmp_path / "daphne-again.log",
+        cwd=stack.project,
+        env=stack.env,
+    )
+    try:
+        wait_for_port(stack.port, restarted.process)
+        expect(page.locator("#status")).to_have_text("Connected", timeout=20_000)
+        expect(page.locator("#messages")).to_contain_text(missed)
+    finally:
+        restarted.stop()
