@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from bakery import TEMPLATE_DIR
+from images import png_bytes
 from servers import Server, wait_for_port
 
 # Screenshots land here for people to look at; the folder is git-ignored.
@@ -101,3 +102,18 @@ def test_chat_page_reconnects_after_a_restart_and_fills_the_gap(stack, browser, 
         expect(page.locator("#messages")).to_contain_text(missed)
     finally:
         restarted.stop()
+
+
+def test_uploaded_image_shows_its_thumbnail_when_the_worker_is_done(stack, browser):
+    page = browser.new_page()
+    page.goto(f"{stack.url}/thumbnails/")
+
+    page.set_input_files(
+        "input[type=file]",
+        {"name": "teal.png", "mimeType": "image/png", "buffer": png_bytes(rgb=(0, 128, 128))},
+    )
+    page.click("form[enctype] button")
+
+    # The page learns from the worker's report on the long-poll stream, without a reload.
+    expect(page.locator("#images li[data-status=done] img")).to_have_count(1, timeout=20_000)
+    page.screenshot(path=ARTIFACTS_DIR / "thumbnails-page.png", full_page=True)

@@ -3,10 +3,8 @@
 import asyncio
 import json
 import re
-import struct
 import subprocess
 import urllib.request
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,6 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from chat_client import ChatClient
+from images import png_bytes
 from servers import Server, free_port, wait_for_port
 
 
@@ -136,24 +135,6 @@ def test_pages_and_their_static_files_are_served_by_daphne(stack):
     assert page.status_code == 200
     assert f'"ws://127.0.0.1:{stack.port}/ws/chat/lobby/"' in page.text
     assert script.status_code == 200 and "new WebSocket" in script.text
-
-
-def png_bytes(width=640, height=480, rgb=(0, 128, 128)):
-    """A PNG image of one colour, written by hand (the test environment has no Pillow)."""
-
-    def chunk(kind, data):
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def upload_image(stack, content, name="photo.png"):

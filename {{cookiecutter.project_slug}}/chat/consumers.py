@@ -53,7 +53,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.group_name is None:
             return
-        self.heartbeat.cancel()
+        if self.heartbeat is not None:  # None when connect() failed half-way
+            self.heartbeat.cancel()
         users = await store.leave(self.room, self.channel_name)
         await self.broadcast(
             {"type": "presence", "event": "left", "user": self.user_name, "users": users}

@@ -1,0 +1,21 @@
+"""Test images, written by hand: the template's test environment has no Pillow."""
+
+import struct
+import zlib
+
+
+def png_bytes(width=640, height=480, rgb=(0, 128, 128)):
+    """A PNG image of one colour."""
+
+    def chunk(kind, data):
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
