@@ -3,9 +3,11 @@ import secrets
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from . import store
 from .protocol import ProtocolError, encode, parse_client_frame
+from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
 
 # Close codes a client can act on; daphne drops close reasons, so an error frame
@@ -27,6 +29,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     room = None
     group_name = None
     heartbeat = None
+    warned_at = None
 
     async def connect(self):
         room = self.scope["url_route"]["kwargs"]["room_name"]
@@ -41,6 +44,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.refuse(CLOSE_MEMBERS_ONLY, "members_only", "Log in to join this room.")
             return
         self.room, self.group_name, self.user_name = room, room_group_name(room), self.name()
+        # Messages per second, and the burst allowed: a flooding client slows only itself.
+        rate, burst = getattr(settings, "CHAT_RATE_LIMIT", (2, 10))
+        self.bucket = TokenBucket(rate, burst)
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.send_history()
@@ -62,6 +68,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.group_name is None:
+            return  # refused in connect(); frames already on their way are ignored
+        if not self.bucket.take():
+            await self.warn_rate_limited()
+            return
         try:
             command = parse_client_frame(text_data, bytes_data)
         except ProtocolError as error:
@@ -83,6 +94,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def refuse(self, close_code, error_code, message):
         await self.send_frame({"type": "error", "code": error_code, "message": message})
         await self.close(code=close_code)
+
+    async def warn_rate_limited(self):
+        # One warning a second at most: answering every dropped frame would feed the flood.
+        now = asyncio.get_running_loop().time()
+        if self.warned_at is None or now - self.warned_at >= 1:
+            self.warned_at = now
+            message = "Too many messages: this one and the next few were dropped."
+            await self.send_frame({"type": "error", "code": "rate_limited", "message": message})
 
     async def send_history(self):
         after = parse_qs(self.scope["query_string"].decode()).get("after", [None])[-1]

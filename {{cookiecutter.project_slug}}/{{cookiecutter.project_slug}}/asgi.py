@@ -13,11 +13,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import re_path
 
 from . import routings
 from .realtime.routing import URLRouter
+from .realtime.security import AllowedHostsOriginValidator
 
 application = ProtocolTypeRouter(
     {

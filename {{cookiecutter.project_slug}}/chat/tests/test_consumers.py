@@ -189,6 +189,24 @@ async def test_a_broadcast_is_encoded_once_whatever_the_audience(join, monkeypat
     assert len(calls) == 1
 
 
+async def test_a_flooding_client_is_rate_limited_and_others_are_not(join, settings):
+    settings.CHAT_RATE_LIMIT = (1, 3)
+    flooder = await join("lobby")
+    bystander = await join("lobby")
+    await flooder.receive_json_from()  # bystander joined
+
+    for n in range(10):
+        await post(flooder, f"flood {n}")
+    heard_by_flooder = [await flooder.receive_json_from() for _ in range(4)]
+    heard_by_bystander = [await bystander.receive_json_from() for _ in range(3)]
+
+    errors = [frame["code"] for frame in heard_by_flooder if frame["type"] == "error"]
+    assert errors == ["rate_limited"]
+    assert [frame["text"] for frame in heard_by_bystander] == ["flood 0", "flood 1", "flood 2"]
+    assert await bystander.receive_nothing()
+    assert await Message.objects.acount() == 3
+
+
 async def test_foreign_origin_is_refused(websocket_connect):
     accepted, _ = await websocket_connect(
         "/ws/chat/lobby/", headers=[(b"origin", b"http://evil.example")]
