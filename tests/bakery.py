@@ -1,6 +1,7 @@
 """Baking projects and the virtualenv that runs them, for the tests and the benchmarks."""
 
 import hashlib
+import shutil
 import subprocess
 import tomllib
 import venv
@@ -34,6 +35,9 @@ def generated_python(full_bake):
     python = env_dir / "bin" / "python"
     installed = env_dir / ".installed"
     if not installed.exists():
+        # Virtualenvs for requirements that have since changed are of no more use.
+        for stale in CACHE_DIR.glob("generated-venv-*"):
+            shutil.rmtree(stale)
         venv.create(env_dir, with_pip=True, clear=True)
         subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True)
         installed.touch()

@@ -4,6 +4,7 @@ import asyncio
 import json
 
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 
 class ChatClient:
@@ -14,11 +15,18 @@ class ChatClient:
         self.frames = []
 
     @classmethod
-    async def join(cls, base_url, room, **connect_options):
+    async def open(cls, base_url, room, after=None, **connect_options):
+        """Connect, reading nothing yet."""
         ws_url = base_url.replace("http://", "ws://") + f"/ws/chat/{room}/"
-        socket = await connect(ws_url, origin=base_url, **connect_options)
-        client = cls(socket)
-        await client.next("history")
+        if after is not None:
+            ws_url += f"?after={after}"
+        return cls(await connect(ws_url, origin=base_url, **connect_options))
+
+    @classmethod
+    async def join(cls, base_url, room, after=None, **connect_options):
+        """Connect and read the history frame (kept as .history)."""
+        client = await cls.open(base_url, room, after, **connect_options)
+        client.history = await client.next("history")
         return client
 
     async def send(self, text):
@@ -31,6 +39,17 @@ class ChatClient:
             self.frames.append(frame)
             if frame["type"] == frame_type:
                 return frame
+
+    async def until_closed(self, timeout=10):
+        """Read frames until the server closes the socket; return the close code."""
+        try:
+            while True:
+                self.frames.append(json.loads(await asyncio.wait_for(self.socket.recv(), timeout)))
+        except ConnectionClosed:
+            return self.socket.close_code
+
+    def errors(self):
+        return [frame["code"] for frame in self.frames if frame["type"] == "error"]
 
     async def close(self):
         await self.socket.close()

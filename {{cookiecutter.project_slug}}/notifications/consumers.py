@@ -1,11 +1,18 @@
 import asyncio
 import json
+import logging
 from urllib.parse import parse_qs
 
 from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from .streams import MAX_STREAM_NAME_LENGTH, notifications_after, stream_group_name
+
+logger = logging.getLogger(__name__)
+
+# What the channel layer raises when it cannot reach its server.
+LAYER_ERRORS = (OSError, RedisError)
 
 
 class BadRequest(ValueError):
@@ -29,6 +36,18 @@ class NotificationPollConsumer(AsyncHttpConsumer):
     timer = None
     answered = False
     after = None
+
+    async def __call__(self, scope, receive, send):
+        # Without this, losing Redis ends the request with a traceback and no answer.
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as error:
+            logger.warning("Long-poll answered 503, channel layer unavailable: %s", error)
+            if self.timer is not None:
+                self.timer.cancel()
+            if not self.answered:
+                message = "Notifications are unavailable for a moment; poll again shortly."
+                await self.respond(503, {"error": message})
 
     async def http_request(self, message):
         # AsyncHttpConsumer stops as soon as handle() returns, before any group

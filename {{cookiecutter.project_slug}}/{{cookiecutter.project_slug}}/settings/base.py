@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -116,7 +117,10 @@ if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
 if CHANNEL_LAYER != "in_memory":
-    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [REDIS_URL]}
+    # Retrying once on a fresh connection makes a Redis restart invisible to the
+    # first commands after it, which would otherwise meet the pool's dead connections.
+    redis_host = {"address": REDIS_URL, "retry_on_error": [RedisConnectionError]}
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [redis_host]}
 
 LOGGING = {
     "version": 1,
