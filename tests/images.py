@@ -4,8 +4,12 @@ import struct
 import zlib
 
 
-def png_bytes(width=640, height=480, rgb=(0, 128, 128)):
-    """A PNG image of one colour."""
+def png_bytes(width=640, height=480, rgb=(0, 128, 128), corrupt_pixels=False):
+    """A PNG image of one colour.
+
+    With corrupt_pixels, its chunks are well-formed but its pixel data is not:
+    the upload form's check (which does not decode pixels) accepts it, the worker fails.
+    """
 
     def chunk(kind, data):
         checksum = struct.pack(">I", zlib.crc32(kind + data))
@@ -16,6 +20,6 @@ def png_bytes(width=640, height=480, rgb=(0, 128, 128)):
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IDAT", b"not deflate data" if corrupt_pixels else zlib.compress(rows))
         + chunk(b"IEND", b"")
     )

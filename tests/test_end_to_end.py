@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import re
 import subprocess
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,7 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from chat_client import ChatClient
+from clients import ChatClient, upload_image
 from images import png_bytes
 from servers import Server, free_port, wait_for_port
 
@@ -135,21 +134,6 @@ def test_pages_and_their_static_files_are_served_by_daphne(stack):
     assert page.status_code == 200
     assert f'"ws://127.0.0.1:{stack.port}/ws/chat/lobby/"' in page.text
     assert script.status_code == 200 and "new WebSocket" in script.text
-
-
-def upload_image(stack, content, name="photo.png"):
-    """Upload an image through the page's form, CSRF token and all."""
-    session = requests.Session()
-    form = session.get(f"{stack.url}/thumbnails/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    response = session.post(
-        f"{stack.url}/thumbnails/",
-        data={"csrfmiddlewaretoken": token},
-        files={"original": (name, content, "image/png")},
-        timeout=10,
-        allow_redirects=False,
-    )
-    assert response.status_code == 302, response.text
 
 
 def test_uploaded_image_gets_a_thumbnail_and_the_worker_wakes_a_long_poll(stack):

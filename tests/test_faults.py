@@ -1,10 +1,14 @@
 """Faults, with real processes: Redis going away and coming back, a worker killed and restarted."""
 
 import asyncio
+import subprocess
+import time
 
 import requests
 
-from chat_client import ChatClient
+from clients import ChatClient, upload_image
+from images import png_bytes
+from servers import Server
 
 CLOSE_UNAVAILABLE = 4503
 
@@ -48,3 +52,63 @@ def test_long_poll_answers_503_while_redis_is_away(stack, redis_server):
 
     assert response.status_code == 503 and "unavailable" in response.json()["error"]
     assert "Traceback" not in stack.daphne.output()
+
+
+def test_jobs_sent_while_the_worker_is_down_all_run_when_it_returns(stack, tmp_path):
+    stack.worker.stop()
+    uploads = [png_bytes(rgb=(n, 0, 0)) for n in range(5)]
+    # A job that fails in the middle of the queue must not lose those behind it.
+    uploads.insert(2, png_bytes(corrupt_pixels=True))
+    for number, content in enumerate(uploads):
+        upload_image(stack, content, name=f"queued-{number}.png")
+
+    restarted = Server(
+        stack.worker.process.args,
+        log_path=tmp_path / "worker-again.log",
+        cwd=stack.project,
+        env=stack.env,
+    )
+    try:
+        statuses = wait_for_statuses(stack, expected_count=len(uploads))
+    finally:
+        restarted.stop()
+
+    assert sorted(statuses) == ["done"] * 5 + ["failed"]
+    assert len(list((stack.media / "thumbnails").iterdir())) == 5
+
+
+def wait_for_statuses(stack, expected_count, timeout=60):
+    """The statuses of every image once none is pending, as the project reports them."""
+    script = (
+        "from thumbnails.models import Image; "
+        "print(*Image.objects.values_list('status', flat=True))"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        output = subprocess.run(
+            ["python", "manage.py", "shell", "-c", script],
+            cwd=stack.project,
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        statuses = output.splitlines()[-1].split()  # after the shell's own banner
+        if len(statuses) == expected_count and "pending" not in statuses:
+            return statuses
+        time.sleep(0.5)
+    raise AssertionError(f"images still pending after {timeout} s: {statuses}")
+
+
+def test_idle_chats_and_worker_outlive_the_redis_client_read_timeout(stack):
+    # redis-py 8 gives up on socket reads after 5 s unless told otherwise, which
+    # used to end every consumer left waiting that long (django/channels_redis#422).
+    async def scenario():
+        alice = await ChatClient.join(stack.url, "lobby")
+        bob = await ChatClient.join(stack.url, "lobby")
+        await asyncio.sleep(12)
+        await alice.send("still there?")
+        return await bob.next("message")
+
+    assert asyncio.run(scenario())["text"] == "still there?"
+    assert stack.worker.process.poll() is None, stack.worker.output()

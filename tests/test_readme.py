@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from bakery import TEMPLATE_DIR
-from chat_client import ChatClient
+from clients import ChatClient
 from conftest import PROJECT_VARIABLES
 from servers import die_with_parent, wait_for_port, wait_for_text
 

@@ -117,9 +117,15 @@ if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
 if CHANNEL_LAYER != "in_memory":
-    # Retrying once on a fresh connection makes a Redis restart invisible to the
-    # first commands after it, which would otherwise meet the pool's dead connections.
-    redis_host = {"address": REDIS_URL, "retry_on_error": [RedisConnectionError]}
+    redis_host = {
+        "address": REDIS_URL,
+        # redis-py 8 times out socket reads after 5 s, which kills every consumer
+        # idle that long in its blocking read (django/channels_redis#422).
+        "socket_timeout": None,
+        # Retrying once on a fresh connection makes a Redis restart invisible to
+        # the first commands after it, which would otherwise meet dead connections.
+        "retry_on_error": [RedisConnectionError],
+    }
     CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [redis_host]}
 
 LOGGING = {

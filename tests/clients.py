@@ -1,8 +1,10 @@
-"""A websocket client for the generated chat, speaking its protocol (chat/protocol.py)."""
+"""Clients of a served project: the chat over websockets, the thumbnail upload form."""
 
 import asyncio
 import json
+import re
 
+import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -53,3 +55,18 @@ class ChatClient:
 
     async def close(self):
         await self.socket.close()
+
+
+def upload_image(stack, content, name="photo.png"):
+    """Upload an image through the page's form, CSRF token and all."""
+    session = requests.Session()
+    form = session.get(f"{stack.url}/thumbnails/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    response = session.post(
+        f"{stack.url}/thumbnails/",
+        data={"csrfmiddlewaretoken": token},
+        files={"original": (name, content, "image/png")},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
