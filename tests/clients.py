@@ -57,16 +57,22 @@ class ChatClient:
         await self.socket.close()
 
 
-def upload_image(stack, content, name="photo.png"):
-    """Upload an image through the page's form, CSRF token and all."""
+def post_upload(stack, content, name="photo.png", content_type="image/png"):
+    """Post a file to the thumbnail page's form, CSRF token and all; return the response."""
     session = requests.Session()
     form = session.get(f"{stack.url}/thumbnails/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
     response = session.post(
         f"{stack.url}/thumbnails/",
         data={"csrfmiddlewaretoken": token},
-        files={"original": (name, content, "image/png")},
-        timeout=10,
+        files={"original": (name, content, content_type)},
+        timeout=30,
         allow_redirects=False,
     )
+    return response
+
+
+def upload_image(stack, content, name="photo.png", content_type="image/png"):
+    """Upload an image that the form must accept."""
+    response = post_upload(stack, content, name, content_type)
     assert response.status_code == 302, response.text

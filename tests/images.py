@@ -15,11 +15,11 @@ def png_bytes(width=640, height=480, rgb=(0, 128, 128), corrupt_pixels=False):
         checksum = struct.pack(">I", zlib.crc32(kind + data))
         return struct.pack(">I", len(data)) + kind + data + checksum
 
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    if corrupt_pixels:
+        pixels = b"not deflate data"
+    else:
+        pixels = zlib.compress(b"".join(b"\x00" + bytes(rgb) * width for _ in range(height)))
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", b"not deflate data" if corrupt_pixels else zlib.compress(rows))
-        + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )

@@ -72,7 +72,8 @@ def test_two_clients_in_a_room_see_each_others_messages_and_presence(stack):
         "user": bob_name,
         "users": [alice_name],
     }
-    assert heard_by_alice == heard_by_bob == ["hi alice", "hi bob"]
+    # Two senders' messages may cross; each recipient gets both.
+    assert sorted(heard_by_alice) == sorted(heard_by_bob) == ["hi alice", "hi bob"]
 
 
 def test_chat_works_on_the_pubsub_layer(serve):
