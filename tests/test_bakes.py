@@ -208,3 +208,27 @@ def test_each_bake_gets_its_own_git_ignored_secret_key(tmp_path):
         assert ".env" in (project / ".gitignore").read_text().splitlines()
     assert len(keys) == 2
     assert all(len(key) >= 50 for key in keys)
+
+
+# A literal secret in a settings-like assignment, a known insecure key, or a URL
+# with a password in it.
+SECRET_PATTERNS = re.compile(
+    r"""(SECRET_KEY|PASSWORD|TOKEN)\s*[=:]\s*["'][^"'\s]{6,}["']"""
+    r"|django-insecure"
+    r"|://[^/\s:@]+:[^/\s@]+@",
+    re.IGNORECASE,
+)
+
+
+def test_no_secret_or_default_password_in_generated_files(bake_case):
+    _, project = bake_case
+    found = []
+    for path in project.rglob("*"):
+        # .env holds this bake's own fresh secret key and is git-ignored.
+        if path.is_file() and path.name != ".env":
+            text = path.read_text(errors="replace")
+            found += [
+                f"{path.relative_to(project)}: {hit.group()}"
+                for hit in SECRET_PATTERNS.finditer(text)
+            ]
+    assert found == []

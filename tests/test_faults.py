@@ -1,6 +1,9 @@
 """Faults, with real processes: Redis going away and coming back, a worker killed and restarted."""
 
 import asyncio
+import base64
+import os
+import socket
 import subprocess
 import time
 
@@ -127,3 +130,81 @@ def test_worker_waits_out_a_redis_outage_and_resumes(stack, redis_server):
     assert log.count("Channel layer unavailable") == 2  # once per channel listened on
     assert "Traceback" not in log
     assert stack.worker.process.poll() is None
+
+
+def never_reading_websocket(stack, room):
+    """A websocket whose client completes the handshake and then never reads again."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills fast
+    sock.connect(("127.0.0.1", stack.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws/chat/{room}/ HTTP/1.1\r\nHost: 127.0.0.1:{stack.port}\r\n"
+        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {stack.url}\r\n\r\n".encode()
+    )
+    assert sock.recv(12) == b"HTTP/1.1 101"
+    return sock
+
+
+def closed_by_server(sock, timeout=30):
+    """Whether the server ends the connection within timeout (reading what is left)."""
+    sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not sock.recv(1 << 20):
+                return True
+    except ConnectionResetError:
+        return True  # dropped: daphne aborts the connection
+    except TimeoutError:
+        pass
+    return False
+
+
+PUBLISH = """
+import asyncio
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from chat.protocol import encode
+from chat.rooms import room_group_name
+
+async def publish():
+    layer = get_channel_layer()
+    for n in range({count}):
+        text = f"{{n:05d}} " + "x" * 2000
+        frame = encode({{"type": "message", "id": n, "author": "load", "text": text}})
+        await layer.group_send(room_group_name("lobby"), {{"type": "chat.frame", "frame": frame}})
+        if n % 50 == 49:
+            await asyncio.sleep(0.1)
+
+async_to_sync(publish)()
+"""
+
+
+def test_a_client_that_never_reads_is_dropped_and_does_not_stall_its_room(serve):
+    # Daphne pings every --ping-interval and drops a client that does not answer
+    # within --ping-timeout: that bounds what it buffers for one that never reads.
+    stack = serve(daphne_options=["--ping-interval", "1", "--ping-timeout", "2"])
+    count = 1500
+    slow = never_reading_websocket(stack, "lobby")
+
+    async def scenario():
+        reader = await ChatClient.join(stack.url, "lobby")
+        publisher = await asyncio.create_subprocess_exec(
+            "python",
+            "manage.py",
+            "shell",
+            "-c",
+            PUBLISH.format(count=count),
+            cwd=stack.project,
+            env=stack.env,
+        )
+        texts = [(await reader.next("message", timeout=30))["text"][:5] for _ in range(count)]
+        await publisher.wait()
+        return texts
+
+    texts = asyncio.run(scenario())
+
+    assert texts == [f"{n:05d}" for n in range(count)]
+    assert closed_by_server(slow)

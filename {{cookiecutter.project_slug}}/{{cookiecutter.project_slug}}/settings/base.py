@@ -125,6 +125,9 @@ if CHANNEL_LAYER != "in_memory":
         # Retrying once on a fresh connection makes a Redis restart invisible to
         # the first commands after it, which would otherwise meet dead connections.
         "retry_on_error": [RedisConnectionError],
+        # redis-py 8 caps a pool at 100 connections and fails the 101st command at
+        # once; a busy daphne process runs more than that concurrently.
+        "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=4096),
     }
     CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [redis_host]}
 

@@ -2,10 +2,14 @@
 
 import asyncio
 
+import pytest
 from channels.consumer import AsyncConsumer
 from channels.layers import InMemoryChannelLayer
 
 from ..worker import Worker
+
+# Channels closes stale database connections on every message a consumer handles.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 received = []
 
