@@ -115,6 +115,7 @@ if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
         f"use one of {', '.join(CHANNEL_LAYER_BACKENDS)}."
     )
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=1000)
 CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
 if CHANNEL_LAYER != "in_memory":
     redis_host = {
@@ -130,6 +131,10 @@ if CHANNEL_LAYER != "in_memory":
         "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=4096),
     }
     CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [redis_host]}
+if CHANNEL_LAYER == "redis":
+    # Messages a consumer may have waiting before group_send silently drops more
+    # (channels-redis defaults to 100, which a busy room overruns in a burst).
+    CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = CHANNEL_LAYER_CAPACITY
 
 LOGGING = {
     "version": 1,
