@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bakery import bake, generated_python  # noqa: E402
-from servers import RedisServer, Server, free_port, wait_for_port  # noqa: E402
+from servers import RedisServer, serve_project  # noqa: E402
 
 MESSAGES = 2
 SEND_WINDOW = 30.0
@@ -135,31 +134,8 @@ def main():
             "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
             "DJANGO_LOG_LEVEL": os.environ.get("LOAD_LOG_LEVEL", "WARNING"),
         }
-        subprocess.run(
-            ["python", "manage.py", "migrate"],
-            cwd=project,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        daphne = Server(
-            [
-                "daphne",
-                "-v",
-                "0",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                f"{project.name}.asgi:application",
-            ],
-            log_path=workdir / "daphne.log",
-            cwd=project,
-            env=env,
-        )
+        daphne, port = serve_project(project, env, workdir, daphne_options=["-v", "0"])
         try:
-            wait_for_port(port, daphne.process)
             report(
                 rooms, per_room, asyncio.run(run_load(port, rooms, per_room, daphne.process.pid))
             )

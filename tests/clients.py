@@ -1,8 +1,9 @@
-"""Clients of a served project: the chat over websockets, the thumbnail upload form."""
+"""Clients of a served project: the chat over websockets, the upload form, its shell."""
 
 import asyncio
 import json
 import re
+import subprocess
 
 import requests
 from websockets.asyncio.client import connect
@@ -76,3 +77,16 @@ def upload_image(stack, content, name="photo.png", content_type="image/png"):
     """Upload an image that the form must accept."""
     response = post_upload(stack, content, name, content_type)
     assert response.status_code == 302, response.text
+
+
+def django_shell(stack, code):
+    """Run Python code in the served project's `manage.py shell`; return its last line."""
+    output = subprocess.run(
+        ["python", "manage.py", "shell", "-c", code],
+        cwd=stack.project,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return output.splitlines()[-1] if output else ""  # after the shell's own banner

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +10,7 @@ import pgserver
 import pytest
 
 from bakery import bake, generated_python
-from servers import RedisServer, Server, free_port, wait_for_port
+from servers import RedisServer, Server, serve_project
 
 # Variables of the outer shell that would change how a generated project behaves.
 PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
@@ -93,28 +92,7 @@ def serve(baked, project_env, redis_url, tmp_path):
             DJANGO_MEDIA_ROOT=str(media),
             DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         )
-        subprocess.run(
-            ["python", "manage.py", "migrate"],
-            cwd=project,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        daphne = Server(
-            [
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                *daphne_options,
-                f"{project.name}.asgi:application",
-            ],
-            log_path=tmp_path / "daphne.log",
-            cwd=project,
-            env=env,
-        )
+        daphne, port = serve_project(project, env, tmp_path, daphne_options)
         worker = Server(
             ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
             log_path=tmp_path / "worker.log",
@@ -122,7 +100,6 @@ def serve(baked, project_env, redis_url, tmp_path):
             env=env,
         )
         servers.extend([daphne, worker])
-        wait_for_port(port, daphne.process)
         return SimpleNamespace(
             project=project,
             env=env,

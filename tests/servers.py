@@ -114,3 +114,27 @@ class RedisServer:
 
     def stop(self):
         self.server.stop()
+
+
+def serve_project(project, env, log_dir, daphne_options=()):
+    """Migrate a baked project and start daphne on a free port; return (daphne, port)."""
+    subprocess.run(
+        ["python", "manage.py", "migrate"], cwd=project, env=env, check=True, capture_output=True
+    )
+    port = free_port()
+    daphne = Server(
+        [
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            *daphne_options,
+            f"{project.name}.asgi:application",
+        ],
+        log_path=log_dir / "daphne.log",
+        cwd=project,
+        env=env,
+    )
+    wait_for_port(port, daphne.process)
+    return daphne, port

@@ -7,13 +7,12 @@ that should not have been.
 
 import asyncio
 import json
-import subprocess
 
 import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from clients import ChatClient, post_upload, upload_image
+from clients import ChatClient, django_shell, post_upload, upload_image
 from images import png_bytes
 from servers import wait_for_text
 
@@ -48,21 +47,9 @@ ROOM_NAMES = [
 ]
 
 
-def manage_shell(stack, code):
-    output = subprocess.run(
-        ["python", "manage.py", "shell", "-c", code],
-        cwd=stack.project,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return output.splitlines()[-1] if output else ""
-
-
 def stored_messages(stack):
     code = "from chat.models import Message; print(Message.objects.count())"
-    return int(manage_shell(stack, code))
+    return int(django_shell(stack, code))
 
 
 async def bystander_still_served(stack, bystander, text):
@@ -193,7 +180,7 @@ def test_bad_uploads_are_refused_and_store_nothing(stack):
 
     assert statuses == [400] * len(rows)
     count = "from thumbnails.models import Image; print(Image.objects.count())"
-    assert manage_shell(stack, count) == "1"
+    assert django_shell(stack, count) == "1"
 
 
 def test_malformed_jobs_and_jobs_for_deleted_images_leave_the_worker_running(stack):
@@ -208,7 +195,7 @@ def test_malformed_jobs_and_jobs_for_deleted_images_leave_the_worker_running(sta
     send = "; ".join(
         f"async_to_sync(get_channel_layer().send)('thumbnails-generate', {job!r})" for job in jobs
     )
-    manage_shell(
+    django_shell(
         stack,
         "from asgiref.sync import async_to_sync; from channels.layers import get_channel_layer; "
         + send,

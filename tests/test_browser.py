@@ -1,12 +1,12 @@
 """The chat page in a real browser: Debian's chromium, driven by Playwright."""
 
 import shutil
-import subprocess
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from bakery import TEMPLATE_DIR
+from clients import django_shell
 from images import png_bytes
 from servers import Server, wait_for_port
 
@@ -76,19 +76,10 @@ def test_chat_page_reconnects_after_a_restart_and_fills_the_gap(stack, browser, 
     stack.daphne.stop()
     expect(page.locator("#status")).to_contain_text("Disconnected; retrying")
     missed = "posted while the page was disconnected"
-    subprocess.run(
-        [
-            "python",
-            "manage.py",
-            "shell",
-            "-c",
-            "from chat.models import Message; "
-            f"Message.objects.create(room='lobby', author='bot', text={missed!r})",
-        ],
-        cwd=stack.project,
-        env=stack.env,
-        check=True,
-        capture_output=True,
+    django_shell(
+        stack,
+        "from chat.models import Message; "
+        f"Message.objects.create(room='lobby', author='bot', text={missed!r})",
     )
     restarted = Server(
         stack.daphne.process.args,

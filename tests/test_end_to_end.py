@@ -16,19 +16,6 @@ from images import png_bytes
 from servers import Server, free_port, wait_for_port
 
 
-def manage(stack, *args):
-    """Run a manage.py command of the served project, as another process would."""
-    return subprocess.run(
-        ["python", "manage.py", *args],
-        cwd=stack.project,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-
-
 def chat_round_trip(base_url, room="lobby"):
     """Alice and Bob join room; Alice sends a message; return what each one receives."""
 

@@ -4,12 +4,11 @@ import asyncio
 import base64
 import os
 import socket
-import subprocess
 import time
 
 import requests
 
-from clients import ChatClient, upload_image
+from clients import ChatClient, django_shell, upload_image
 from images import png_bytes
 from servers import Server, wait_for_text
 
@@ -88,15 +87,7 @@ def wait_for_statuses(stack, expected_count, timeout=60):
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        output = subprocess.run(
-            ["python", "manage.py", "shell", "-c", script],
-            cwd=stack.project,
-            env=stack.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        statuses = output.splitlines()[-1].split()  # after the shell's own banner
+        statuses = django_shell(stack, script).split()
         if len(statuses) == expected_count and "pending" not in statuses:
             return statuses
         time.sleep(0.5)
