@@ -176,7 +176,11 @@ def report(rooms, per_room, outcome):
     )
     print(f"client errors: {len(failures)} {sorted({type(f).__name__ for f in failures})}")
     print(f"error frames: {error_frames}")
-    print(f"delivered: {delivered} of {delivered + lost} ({lost} lost) in {delivery_time:.1f} s")
+    print(
+        f"delivered: {delivered} of {delivered + lost} ({lost} lost), the last "
+        f"{delivery_time:.1f} s after sending began (each client waits up to "
+        f"{SEND_WINDOW:.0f} s before each post)"
+    )
     per_connection = (memory_connected - memory_before) / connections
     print(
         f"daphne memory: {memory_before / 1024:.0f} MiB idle, {memory_connected / 1024:.0f} MiB "
