@@ -54,6 +54,7 @@ class Server:
 
     def __init__(self, args, *, log_path, **popen_kwargs):
         self.log_path = log_path
+        self.popen_kwargs = popen_kwargs
         self.log = open(log_path, "wb")  # closed in stop()
         self.process = subprocess.Popen(
             args,
@@ -62,6 +63,10 @@ class Server:
             preexec_fn=die_with_parent,
             **popen_kwargs,
         )
+
+    def again(self, log_path):
+        """The same command started anew (after stop()), logging to log_path."""
+        return Server(self.process.args, log_path=log_path, **self.popen_kwargs)
 
     def output(self):
         return self.log_path.read_text(errors="replace")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect, sync_playwright
 from bakery import TEMPLATE_DIR
 from clients import django_shell
 from images import png_bytes
-from servers import Server, wait_for_port
+from servers import wait_for_port
 
 # Screenshots land here for people to look at; the folder is git-ignored.
 ARTIFACTS_DIR = TEMPLATE_DIR / "artifacts"
@@ -81,12 +81,7 @@ def test_chat_page_reconnects_after_a_restart_and_fills_the_gap(stack, browser, 
         "from chat.models import Message; "
         f"Message.objects.create(room='lobby', author='bot', text={missed!r})",
     )
-    restarted = Server(
-        stack.daphne.process.args,
-        log_path=tmp_path / "daphne-again.log",
-        cwd=stack.project,
-        env=stack.env,
-    )
+    restarted = stack.daphne.again(log_path=tmp_path / "daphne-again.log")
     try:
         wait_for_port(stack.port, restarted.process)
         expect(page.locator("#status")).to_have_text("Connected", timeout=20_000)

@@ -10,7 +10,7 @@ import requests
 
 from clients import ChatClient, django_shell, upload_image
 from images import png_bytes
-from servers import Server, wait_for_text
+from servers import wait_for_text
 
 CLOSE_UNAVAILABLE = 4503
 
@@ -64,12 +64,7 @@ def test_jobs_sent_while_the_worker_is_down_all_run_when_it_returns(stack, tmp_p
     for number, content in enumerate(uploads):
         upload_image(stack, content, name=f"queued-{number}.png")
 
-    restarted = Server(
-        stack.worker.process.args,
-        log_path=tmp_path / "worker-again.log",
-        cwd=stack.project,
-        env=stack.env,
-    )
+    restarted = stack.worker.again(log_path=tmp_path / "worker-again.log")
     try:
         statuses = wait_for_statuses(stack, expected_count=len(uploads))
     finally:
