@@ -39,6 +39,11 @@ def remove_unchosen_apps():
         Path("thumbnails/tests/test_notifications.py").unlink()
 
 
+def remove_redis_files():
+    """A project on the in-memory layer has no Redis to test or to run in CI."""
+    Path(PROJECT_SLUG, "realtime", "tests", "test_redis_layer.py").unlink()
+
+
 def write_dotenv():
     """Copy .env.example to .env with a secret key of this project's own (.env is git-ignored)."""
     example = Path(".env.example").read_text()
@@ -48,5 +53,7 @@ def write_dotenv():
 
 if __name__ == "__main__":
     remove_unchosen_apps()
+    if CHANNEL_LAYER == "in_memory":
+        remove_redis_files()
     write_dotenv()
     print(NEXT_STEPS + (IN_MEMORY_NOTE if CHANNEL_LAYER == "in_memory" else ""))

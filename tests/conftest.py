@@ -79,11 +79,11 @@ def postgres_url():
 
 @pytest.fixture
 def serve(baked, project_env, redis_url, tmp_path):
-    """serve(daphne_options=(), **bake_options): a bake, migrated, under daphne with its
-    worker, sharing a real Redis."""
+    """serve(daphne_options=(), environment=None, **bake_options): a bake, migrated, under
+    daphne with its worker, sharing a real Redis; environment adds variables (None: unset)."""
     servers = []
 
-    def start(daphne_options=(), **options):
+    def start(daphne_options=(), environment=None, **options):
         project = baked(**options)
         media = tmp_path / "media"
         media.mkdir()
@@ -92,6 +92,11 @@ def serve(baked, project_env, redis_url, tmp_path):
             DJANGO_MEDIA_ROOT=str(media),
             DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         )
+        for name, value in (environment or {}).items():
+            if value is None:
+                env.pop(name)
+            else:
+                env[name] = value
         daphne, port = serve_project(project, env, tmp_path, daphne_options)
         worker = Server(
             ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],

@@ -143,3 +143,23 @@ def serve_project(project, env, log_dir, daphne_options=()):
     )
     wait_for_port(port, daphne.process)
     return daphne, port
+
+
+class SentinelServer:
+    """A Redis Sentinel on a free port of 127.0.0.1, watching one master."""
+
+    def __init__(self, directory, master_port, master_name="mymaster"):
+        self.port = free_port()
+        # Sentinel rewrites its configuration file as it learns, so it gets one of its own.
+        config = directory / "sentinel.conf"
+        config.write_text(
+            f"bind 127.0.0.1\nport {self.port}\ndir {directory}\n"
+            f"sentinel monitor {master_name} 127.0.0.1 {master_port} 1\n"
+        )
+        self.server = Server(
+            [redis_server_binary(), str(config), "--sentinel"], log_path=directory / "sentinel.log"
+        )
+        wait_for_port(self.port, self.server.process)
+
+    def stop(self):
+        self.server.stop()

@@ -105,6 +105,18 @@ def test_unchosen_sample_apps_are_gone(bake_case):
         assert (project / app).is_dir() == options.get(option, True), app
 
 
+def test_env_example_documents_every_variable_the_settings_read(bake_case):
+    _, project = bake_case
+    settings_code = "\n".join(
+        path.read_text() for path in (project / project.name / "settings").glob("*.py")
+    )
+    read = set(re.findall(r"env(?:\.\w+)?\(\s*\"(\w+)\"", settings_code))
+    documented = set(re.findall(r"^#? ?(\w+)=", (project / ".env.example").read_text(), re.M))
+
+    assert "DJANGO_SECRET_KEY" in read and "REDIS_URL" in read  # the pattern finds them
+    assert read <= documented, f"not in .env.example: {sorted(read - documented)}"
+
+
 def test_ruff_finds_nothing(bake_case, project_env):
     _, project = bake_case
     run(project, project_env, "ruff", "check", "--no-cache", ".")

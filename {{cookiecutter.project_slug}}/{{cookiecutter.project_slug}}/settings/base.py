@@ -3,6 +3,7 @@
 https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -12,6 +13,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
+
+
+def sentinel_address(entry):
+    """("host", port) from a REDIS_SENTINELS entry written host:port."""
+    host, _, port = entry.rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured(f"REDIS_SENTINELS entry {entry!r} is not host:port.")
+    return (host, int(port))
+
 
 DEBUG = False
 
@@ -114,23 +124,44 @@ if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
         f"CHANNEL_LAYER={CHANNEL_LAYER!r} is not a known channel layer: "
         f"use one of {', '.join(CHANNEL_LAYER_BACKENDS)}."
     )
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=1000)
+REDIS_CONNECTION = {
+    # redis-py 8 times out socket reads after 5 s, which kills every consumer
+    # idle that long in its blocking read (django/channels_redis#422).
+    "socket_timeout": None,
+    # Retrying once on a fresh connection makes a Redis restart (or a Sentinel
+    # failover) invisible to the first commands after it.
+    "retry_on_error": [RedisConnectionError],
+    # redis-py 8 caps a pool at 100 connections and fails the 101st command at
+    # once; a busy daphne process runs more than that concurrently.
+    "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=4096),
+}
+# Several Redis servers are shards: channels-redis spreads channels and groups
+# over them by hash, so every process must list the same ones in the same order.
+# https://github.com/django/channels_redis#sharding
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+if REDIS_SENTINELS and "REDIS_URL" in os.environ:
+    raise ImproperlyConfigured(
+        "Both REDIS_URL and REDIS_SENTINELS are set: set REDIS_SENTINELS alone "
+        "to find Redis through Sentinel, or REDIS_URL alone to name the servers."
+    )
+if REDIS_SENTINELS:
+    redis_hosts = [
+        {
+            "sentinels": [sentinel_address(entry) for entry in REDIS_SENTINELS],
+            "master_name": master_name,
+            **REDIS_CONNECTION,
+        }
+        for master_name in env.list("REDIS_SENTINEL_MASTERS", default=["mymaster"])
+    ]
+else:
+    redis_hosts = [
+        {"address": url, **REDIS_CONNECTION}
+        for url in env.list("REDIS_URL", default=["redis://127.0.0.1:6379/0"])
+    ]
 CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
 if CHANNEL_LAYER != "in_memory":
-    redis_host = {
-        "address": REDIS_URL,
-        # redis-py 8 times out socket reads after 5 s, which kills every consumer
-        # idle that long in its blocking read (django/channels_redis#422).
-        "socket_timeout": None,
-        # Retrying once on a fresh connection makes a Redis restart invisible to
-        # the first commands after it, which would otherwise meet dead connections.
-        "retry_on_error": [RedisConnectionError],
-        # redis-py 8 caps a pool at 100 connections and fails the 101st command at
-        # once; a busy daphne process runs more than that concurrently.
-        "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=4096),
-    }
-    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [redis_host]}
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": redis_hosts}
 if CHANNEL_LAYER == "redis":
     # Messages a consumer may have waiting before group_send silently drops more
     # (channels-redis defaults to 100, which a busy room overruns in a burst).
@@ -141,9 +172,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "{{ cookiecutter.project_slug }}.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # stdout, where process managers and container platforms collect logs.
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }

@@ -1,0 +1,92 @@
+"""The channel layer over several Redis shards, and through Redis Sentinel."""
+
+import asyncio
+import subprocess
+
+import pytest
+import redis
+
+from clients import ChatClient, chat_round_trip
+from servers import RedisServer, SentinelServer
+
+ROOMS = [f"room-{number}" for number in range(12)]
+
+
+def group_keys(url):
+    return redis.Redis.from_url(url).keys("asgi:group:*")
+
+
+@pytest.fixture
+def second_redis(tmp_path):
+    directory = tmp_path / "second-redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_group_messages_cross_shards(serve, redis_url, second_redis):
+    stack = serve(environment={"REDIS_URL": f"{redis_url},{second_redis.url}"})
+
+    async def chat_in_every_room():
+        pairs = [
+            [await ChatClient.join(stack.url, room), await ChatClient.join(stack.url, room)]
+            for room in ROOMS
+        ]
+        for room, (alice, _) in zip(ROOMS, pairs, strict=True):
+            await alice.send(f"hello {room}")
+        received = [(await bob.next("message"))["text"] for _, bob in pairs]
+        # Groups exist while their members are connected.
+        keys = [len(group_keys(url)) for url in (redis_url, second_redis.url)]
+        for pair in pairs:
+            for client in pair:
+                await client.close()
+        return received, keys
+
+    received, keys_per_shard = asyncio.run(chat_in_every_room())
+
+    assert received == [f"hello {room}" for room in ROOMS]
+    # One daphne's consumers all queue on one shard, so the rooms whose group lives
+    # on the other one can only have worked across shards.
+    assert sum(keys_per_shard) == len(ROOMS)
+    assert all(keys_per_shard), keys_per_shard
+
+
+def test_channel_layer_finds_redis_through_sentinel(serve, redis_server, tmp_path):
+    sentinel = SentinelServer(tmp_path, redis_server.port)
+    try:
+        # No REDIS_URL: the master's address is known only to the Sentinel.
+        stack = serve(
+            environment={"REDIS_URL": None, "REDIS_SENTINELS": f"127.0.0.1:{sentinel.port}"}
+        )
+        texts = [frame["text"] for frame in chat_round_trip(stack.url)]
+    finally:
+        sentinel.stop()
+
+    assert texts == ["hello from alice"] * 2
+    assert "+monitor master mymaster" in sentinel.server.output()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_SENTINELS": "127.0.0.1:26379"},
+            "Both REDIS_URL and REDIS_SENTINELS are set",
+        ),
+        ({"REDIS_SENTINELS": "127.0.0.1"}, "REDIS_SENTINELS entry '127.0.0.1' is not host:port"),
+    ],
+)
+def test_conflicting_or_malformed_redis_settings_are_refused(
+    baked, project_env, variables, message
+):
+    result = subprocess.run(
+        ["python", "manage.py", "check"],
+        cwd=baked(),
+        env=project_env(**variables),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
