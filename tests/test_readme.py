@@ -1,12 +1,15 @@
 """The README's demo command works as written, from an empty folder."""
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import socket
 import subprocess
+import time
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 
@@ -54,10 +57,34 @@ def demo(tmp_path):
         )
         try:
             wait_for_port(DEMO_PORTS["daphne"], shell, timeout=540)
-            yield log_path
+            yield SimpleNamespace(log=log_path, shell=shell, project=tmp_path / "my_realtime_site")
         finally:
-            os.killpg(shell.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # the test may have stopped it
+                os.killpg(shell.pid, signal.SIGTERM)
             shell.wait(timeout=30)
+
+
+def processes_in_session(session_id):
+    pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    alive = []
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            if os.getsid(pid) == session_id:
+                alive.append(pid)
+    return alive
+
+
+def get_when_served(url, timeout=30):
+    """The body at url, once it answers 200 (the server may be restarting)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.mark.timeout(600)
@@ -72,9 +99,34 @@ def test_demo_command_serves_pages_and_chat_with_redis_and_worker(demo):
         return await bob.next("message")
 
     assert asyncio.run(chat())["text"] == "hi"
-    assert "Ready to accept connections" in demo.read_text(errors="replace")  # redis-server
     # The worker may still be starting when daphne already answers.
-    assert "Running worker for channels" in wait_for_text(demo, "Running worker for channels")
+    log = wait_for_text(demo.log, "Running worker for channels")
+    # One stream, each line prefixed with the process it came from.
+    prefixes = set(re.findall(r"^\S+ (\w+)\.1 +\| ", log, re.MULTILINE))
+    assert {"redis", "web", "worker"} <= prefixes, prefixes
+    assert re.search(r"redis\.1 +\| .*Ready to accept connections", log)
+    assert re.search(r"worker\.1 +\| .*Running worker for channels", log)
+
+    # A code change restarts daphne and the worker, as runserver would.
+    with open(demo.project / "my_realtime_site" / "urls.py", "a") as urls:
+        urls.write(
+            "\nfrom django.http import HttpResponse  # noqa: E402\n"
+            'urlpatterns.append(path("reloaded/", lambda request: HttpResponse("new code")))\n'
+        )
+    assert get_when_served("http://127.0.0.1:8000/reloaded/") == b"new code"
+    deadline = time.monotonic() + 30
+    while demo.log.read_text(errors="replace").count("Running worker for channels") < 2:
+        assert time.monotonic() < deadline, "the worker did not restart"
+        time.sleep(0.2)
+
+    # Ctrl-C in the terminal: SIGINT to the foreground process group.
+    os.killpg(demo.shell.pid, signal.SIGINT)
+    demo.shell.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while processes_in_session(demo.shell.pid):
+        assert time.monotonic() < deadline, "processes outlived Ctrl-C"
+        time.sleep(0.2)
+    assert not any(port_in_use(port) for port in DEMO_PORTS.values())
 
 
 def test_readme_test_command_is_what_ci_runs():

@@ -1,6 +1,9 @@
+from functools import partial
+
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.management.commands import runworker
 from django.core.management import CommandError
+from django.utils import autoreload
 
 from ...worker import Worker
 
@@ -11,6 +14,14 @@ class Command(runworker.Command):
 
     worker_class = Worker
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="Restart when the code changes, as runserver does (for development).",
+        )
+
     def handle(self, *args, **options):
         if isinstance(get_channel_layer(options["layer"]), InMemoryChannelLayer):
             raise CommandError(
@@ -19,4 +30,7 @@ class Command(runworker.Command):
                 "reaches this worker. Set CHANNEL_LAYER=redis (and REDIS_URL) so that they "
                 "share a layer."
             )
-        super().handle(*args, **options)
+        if options["reload"]:
+            autoreload.run_with_reloader(partial(super().handle, *args, **options))
+        else:
+            super().handle(*args, **options)
