@@ -20,7 +20,7 @@ class ChatClient:
     @classmethod
     async def open(cls, base_url, room, after=None, **connect_options):
         """Connect, reading nothing yet."""
-        ws_url = base_url.replace("http://", "ws://") + f"/ws/chat/{room}/"
+        ws_url = re.sub("^http", "ws", base_url) + f"/ws/chat/{room}/"
         if after is not None:
             ws_url += f"?after={after}"
         return cls(await connect(ws_url, origin=base_url, **connect_options))
@@ -58,6 +58,21 @@ class ChatClient:
         await self.socket.close()
 
 
+def chat_round_trip(base_url, room="lobby", **connect_options):
+    """Alice and Bob join room; Alice sends a message; return what each one receives."""
+
+    async def chat():
+        alice = await ChatClient.join(base_url, room, **connect_options)
+        bob = await ChatClient.join(base_url, room, **connect_options)
+        await alice.send("hello from alice")
+        received = [await client.next("message") for client in (alice, bob)]
+        await alice.close()
+        await bob.close()
+        return received
+
+    return asyncio.run(chat())
+
+
 def post_upload(stack, content, name="photo.png", content_type="image/png"):
     """Post a file to the thumbnail page's form, CSRF token and all; return the response."""
     session = requests.Session()
@@ -66,6 +81,8 @@ def post_upload(stack, content, name="photo.png", content_type="image/png"):
     response = session.post(
         f"{stack.url}/thumbnails/",
         data={"csrfmiddlewaretoken": token},
+        # Django's CSRF check wants the Referer on HTTPS, as browsers send it.
+        headers={"Referer": form.url},
         files={"original": (name, content, content_type)},
         timeout=30,
         allow_redirects=False,

@@ -11,24 +11,9 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from clients import ChatClient, upload_image
+from clients import ChatClient, chat_round_trip, upload_image
 from images import png_bytes
 from servers import Server, free_port, wait_for_port
-
-
-def chat_round_trip(base_url, room="lobby"):
-    """Alice and Bob join room; Alice sends a message; return what each one receives."""
-
-    async def chat():
-        alice = await ChatClient.join(base_url, room)
-        bob = await ChatClient.join(base_url, room)
-        await alice.send("hello from alice")
-        received = [await client.next("message") for client in (alice, bob)]
-        await alice.close()
-        await bob.close()
-        return received
-
-    return asyncio.run(chat())
 
 
 def test_two_clients_in_a_room_see_each_others_messages_and_presence(stack):

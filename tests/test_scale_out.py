@@ -1,0 +1,207 @@
+"""Two daphne processes behind the generated nginx config, sharing one Redis."""
+
+import asyncio
+import json
+import re
+import shutil
+import ssl
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from clients import ChatClient, upload_image
+from images import png_bytes
+from servers import Server, free_port, wait_for_port
+
+# nginx's main configuration; the generated site config is included as it would be
+# from /etc/nginx/sites-enabled. The log format names the daphne each request reached.
+NGINX_MAIN = """
+daemon off;
+user root;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    log_format upstreams '$request_uri $upstream_addr';
+    access_log {dir}/access.log upstreams;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    include {dir}/site.conf;
+}}
+"""
+
+
+def procfile(project):
+    lines = (project / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
+
+
+def self_signed_certificate(directory):
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", directory / "key.pem", "-out", directory / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return directory / "cert.pem", directory / "key.pem"
+
+
+def site_config(project, directory, daphne_ports, http_port, https_port, certificate, key):
+    """The generated nginx config, with this machine's ports and paths in place of the
+    deployment's."""
+    config = (project / "deploy" / "nginx.conf").read_text()
+    upstreams = "".join(f"    server 127.0.0.1:{port};\n" for port in daphne_ports)
+    replacements = [
+        (r"(    server 127\.0\.0\.1:\d+;\n)+", upstreams),
+        (r"listen 80;", f"listen 127.0.0.1:{http_port};"),
+        (r"listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;"),
+        (r"ssl_certificate .*;", f"ssl_certificate {certificate};"),
+        (r"ssl_certificate_key .*;", f"ssl_certificate_key {key};"),
+        (r"/srv/\w+/staticfiles/", f"{project}/staticfiles/"),
+        (r"/srv/\w+/media/", f"{directory}/media/"),
+    ]
+    for pattern, replacement in replacements:
+        config, count = re.subn(pattern, replacement, config)
+        assert count == 1, f"{pattern!r} matched {count} times in deploy/nginx.conf"
+    return config
+
+
+@pytest.fixture
+def scaled_out(baked, project_env, redis_url, tmp_path):
+    """nginx on HTTPS in front of two daphnes and a worker, each started from the Procfile."""
+    project = tmp_path / baked().name
+    shutil.copytree(baked(), project)  # collectstatic writes into it
+    (tmp_path / "media").mkdir()
+    env = project_env(
+        DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
+        DJANGO_SECRET_KEY="scale-out-test-key-" + "x" * 40,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+        REDIS_URL=redis_url,
+        DAPHNE_BIND_ADDRESS="127.0.0.1",
+    )
+    commands = procfile(project)
+    for command in (commands["release"], "python manage.py collectstatic --no-input"):
+        subprocess.run(command, shell=True, cwd=project, env=env, check=True, capture_output=True)
+
+    servers = []
+    daphne_ports = [free_port(), free_port()]
+    for number, port in enumerate(daphne_ports, start=1):
+        daphne = Server(
+            ["sh", "-c", commands["web"]],
+            log_path=tmp_path / f"web.{number}.log",
+            cwd=project,
+            env={**env, "PORT": str(port)},
+        )
+        servers.append(daphne)
+        wait_for_port(port, daphne.process)
+    servers.append(
+        Server(
+            ["sh", "-c", commands["worker"]],
+            log_path=tmp_path / "worker.log",
+            cwd=project,
+            env=env,
+        )
+    )
+
+    http_port, https_port = free_port(), free_port()
+    certificate, key = self_signed_certificate(tmp_path)
+    (tmp_path / "site.conf").write_text(
+        site_config(project, tmp_path, daphne_ports, http_port, https_port, certificate, key)
+    )
+    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(dir=tmp_path))
+    nginx = Server(
+        ["nginx", "-c", tmp_path / "nginx.conf", "-p", tmp_path],
+        log_path=tmp_path / "nginx.out",
+    )
+    servers.append(nginx)
+    wait_for_port(https_port, nginx.process)
+    try:
+        yield SimpleNamespace(
+            url=f"https://127.0.0.1:{https_port}",
+            http_url=f"http://127.0.0.1:{http_port}",
+            certificate=certificate,
+            daphne_ports=daphne_ports,
+            process_logs=[server.log_path for server in servers if server is not nginx],
+            access_log=tmp_path / "access.log",
+            nginx=nginx,
+        )
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def upstreams_of(access_log, path_prefix):
+    """The daphne address of each logged request under path_prefix (a websocket is logged
+    when it closes)."""
+    lines = access_log.read_text().splitlines()
+    return [line.split()[1] for line in lines if line.startswith(path_prefix)]
+
+
+def test_clients_on_different_daphnes_chat_in_one_room(scaled_out):
+    tls = ssl.create_default_context(cafile=scaled_out.certificate)
+
+    async def chat():
+        alice = await ChatClient.join(scaled_out.url, "lobby", ssl=tls)
+        bob = await ChatClient.join(scaled_out.url, "lobby", ssl=tls)
+        await alice.send("hello across processes")
+        received = [(await client.next("message"))["text"] for client in (alice, bob)]
+        await alice.close()
+        await bob.close()
+        return received
+
+    assert asyncio.run(chat()) == ["hello across processes"] * 2
+    scaled_out.nginx.stop()  # flushes the log of both sockets
+    daphnes = upstreams_of(scaled_out.access_log, "/ws/chat/lobby/")
+    assert sorted(daphnes) == sorted(f"127.0.0.1:{port}" for port in scaled_out.daphne_ports)
+
+
+def test_long_poll_on_one_daphne_is_woken_by_the_worker(scaled_out, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(scaled_out.certificate))
+    poll_url = f"{scaled_out.url}/notifications/thumbnails/poll/?after=0"
+    with ThreadPoolExecutor(1) as pool:
+        report = pool.submit(lambda: requests.get(poll_url, timeout=30).json())
+        upload_image(scaled_out, png_bytes())  # through nginx to whichever daphne
+        [notification] = report.result(timeout=30)["notifications"]
+
+    image = notification["data"]["image"]
+    assert image["status"] == "done", image
+    thumbnail = requests.get(scaled_out.url + image["thumbnail"], timeout=10)
+    assert thumbnail.content.startswith(b"\x89PNG")
+
+
+def test_nginx_serves_static_files_and_sends_http_to_https(scaled_out):
+    script = requests.get(
+        f"{scaled_out.url}/static/chat/chat.js", verify=scaled_out.certificate, timeout=10
+    )
+    plain = requests.get(f"{scaled_out.http_url}/chat/", allow_redirects=False, timeout=10)
+
+    assert script.status_code == 200 and "new WebSocket" in script.text
+    # nginx's own `expires 7d`: whitenoise behind it would have said 60 s.
+    assert script.headers["Cache-Control"] == "max-age=604800"
+    assert plain.status_code == 301
+    assert plain.headers["Location"].startswith("https://127.0.0.1")
+
+
+def test_processes_log_one_json_object_per_line(scaled_out):
+    requests.get(f"{scaled_out.url}/no-such-page/", verify=scaled_out.certificate, timeout=10)
+    entries = [
+        json.loads(line)
+        for log_path in scaled_out.process_logs
+        for line in log_path.read_text().splitlines()
+    ]
+
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any(entry["message"].startswith("Not Found: /no-such-page/") for entry in entries)
