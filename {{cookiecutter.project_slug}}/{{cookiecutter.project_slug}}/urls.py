@@ -10,6 +10,7 @@ from . import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("admin/", admin.site.urls),
+    path("healthz/", views.healthz, name="healthz"),
 {%- if cookiecutter.use_chat %}
     path("chat/", include("chat.urls")),
 {%- endif %}
