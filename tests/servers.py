@@ -90,8 +90,9 @@ def redis_server_binary():
 class RedisServer:
     """A real Redis server on a free port of 127.0.0.1, which a test may stop and restart."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, *options):
         self.directory = directory
+        self.options = options
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.server = None
@@ -112,6 +113,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.directory),
+                *self.options,
             ],
             log_path=self.directory / f"redis-{self.starts}.log",
         )
@@ -152,9 +154,12 @@ class SentinelServer:
         self.port = free_port()
         # Sentinel rewrites its configuration file as it learns, so it gets one of its own.
         config = directory / "sentinel.conf"
+        # Quick to give up on a master, so that a test sees a failover in seconds.
         config.write_text(
             f"bind 127.0.0.1\nport {self.port}\ndir {directory}\n"
             f"sentinel monitor {master_name} 127.0.0.1 {master_port} 1\n"
+            f"sentinel down-after-milliseconds {master_name} 1000\n"
+            f"sentinel failover-timeout {master_name} 10000\n"
         )
         self.server = Server(
             [redis_server_binary(), str(config), "--sentinel"], log_path=directory / "sentinel.log"

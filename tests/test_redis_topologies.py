@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from clients import ChatClient, chat_round_trip
-from servers import RedisServer, SentinelServer
+from servers import RedisServer, SentinelServer, wait_for_text
 
 ROOMS = [f"room-{number}" for number in range(12)]
 
@@ -17,13 +17,25 @@ def group_keys(url):
 
 
 @pytest.fixture
-def second_redis(tmp_path):
-    directory = tmp_path / "second-redis"
-    directory.mkdir()
-    server = RedisServer(directory)
-    server.start()
-    yield server
-    server.stop()
+def start_redis(tmp_path):
+    """start_redis(name, *options): another Redis server, stopped after the test."""
+    servers = []
+
+    def start(name, *options):
+        directory = tmp_path / name
+        directory.mkdir()
+        servers.append(RedisServer(directory, *options))
+        servers[-1].start()
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def second_redis(start_redis):
+    return start_redis("second-redis")
 
 
 def test_group_messages_cross_shards(serve, redis_url, second_redis):
@@ -66,6 +78,24 @@ def test_channel_layer_finds_redis_through_sentinel(serve, redis_server, tmp_pat
 
     assert texts == ["hello from alice"] * 2
     assert "+monitor master mymaster" in sentinel.server.output()
+
+
+def test_chat_carries_on_after_a_sentinel_failover(serve, redis_server, start_redis, tmp_path):
+    replica = start_redis("replica", "--replicaof", "127.0.0.1", str(redis_server.port))
+    sentinel = SentinelServer(tmp_path, redis_server.port)
+    try:
+        stack = serve(
+            environment={"REDIS_URL": None, "REDIS_SENTINELS": f"127.0.0.1:{sentinel.port}"}
+        )
+        before = chat_round_trip(stack.url, room="before")
+        redis_server.stop()
+        switch = f"+switch-master mymaster 127.0.0.1 {redis_server.port} 127.0.0.1 {replica.port}"
+        assert switch in wait_for_text(sentinel.server.log_path, switch, timeout=30)
+        after = chat_round_trip(stack.url, room="after")
+    finally:
+        sentinel.stop()
+
+    assert [frame["text"] for frame in before + after] == ["hello from alice"] * 4
 
 
 @pytest.mark.parametrize(
