@@ -42,3 +42,13 @@ def generated_python(full_bake):
         subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True)
         installed.touch()
     return python
+
+
+def procfile_command(project, process):
+    """The argv that runs one process type of the project's Procfile, as platforms do.
+
+    exec: sh becomes the process, so that stopping it stops the server itself.
+    """
+    lines = (project / "Procfile").read_text().splitlines()
+    commands = dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
+    return ["sh", "-c", f"exec {commands[process]}"]

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from bakery import procfile_command
 from clients import ChatClient, upload_image
 from images import png_bytes
 from servers import Server, free_port, wait_for_port
@@ -37,11 +38,6 @@ http {{
     include {dir}/site.conf;
 }}
 """
-
-
-def procfile(project):
-    lines = (project / "Procfile").read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
 
 
 def self_signed_certificate(directory):
@@ -92,15 +88,15 @@ def scaled_out(baked, project_env, redis_url, tmp_path):
         REDIS_URL=redis_url,
         DAPHNE_BIND_ADDRESS="127.0.0.1",
     )
-    commands = procfile(project)
-    for command in (commands["release"], "python manage.py collectstatic --no-input"):
-        subprocess.run(command, shell=True, cwd=project, env=env, check=True, capture_output=True)
+    collectstatic = ["python", "manage.py", "collectstatic", "--no-input"]
+    for command in (procfile_command(project, "release"), collectstatic):
+        subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
 
     servers = []
     daphne_ports = [free_port(), free_port()]
     for number, port in enumerate(daphne_ports, start=1):
         daphne = Server(
-            ["sh", "-c", commands["web"]],
+            procfile_command(project, "web"),
             log_path=tmp_path / f"web.{number}.log",
             cwd=project,
             env={**env, "PORT": str(port)},
@@ -109,7 +105,7 @@ def scaled_out(baked, project_env, redis_url, tmp_path):
         wait_for_port(port, daphne.process)
     servers.append(
         Server(
-            ["sh", "-c", commands["worker"]],
+            procfile_command(project, "worker"),
             log_path=tmp_path / "worker.log",
             cwd=project,
             env=env,
