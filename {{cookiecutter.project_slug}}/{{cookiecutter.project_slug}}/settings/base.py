@@ -90,6 +90,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 {%- endif %}
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # daphne, the worker and any second daphne write to one file: take the write lock
+    # when a transaction starts, waiting for it, rather than fail with "database is locked".
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#database-is-locked-errors
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The admin's login page, until the project has one of its own.
@@ -166,6 +171,11 @@ if CHANNEL_LAYER == "redis":
     # Messages a consumer may have waiting before group_send silently drops more
     # (channels-redis defaults to 100, which a busy room overruns in a burst).
     CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = CHANNEL_LAYER_CAPACITY
+{%- if cookiecutter.use_chat %}
+
+# Chat messages one client may send per second, and the burst allowed above that.
+CHAT_RATE_LIMIT = tuple(env.list("CHAT_RATE_LIMIT", cast=float, default=[2, 10]))
+{%- endif %}
 
 LOGGING = {
     "version": 1,
