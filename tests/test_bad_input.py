@@ -193,12 +193,11 @@ def test_malformed_jobs_and_jobs_for_deleted_images_leave_the_worker_running(sta
         {"image_id": 1},
     ]
     send = "; ".join(
-        f"async_to_sync(get_channel_layer().send)('thumbnails-generate', {job!r})" for job in jobs
+        f"async_to_sync(worker_layer().send)('thumbnails-generate', {job!r})" for job in jobs
     )
     django_shell(
         stack,
-        "from asgiref.sync import async_to_sync; from channels.layers import get_channel_layer; "
-        + send,
+        "from asgiref.sync import async_to_sync; from thumbnails.jobs import worker_layer; " + send,
     )
     upload_image(stack, png_bytes(), name="after-the-junk.png")
 

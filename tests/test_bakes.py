@@ -16,7 +16,7 @@ from bakery import TEMPLATE_DIR, bake
 
 BAKES = {
     "default": {},
-    "redis_pubsub": {"channel_layer": "redis_pubsub"},
+    "redis_queues": {"channel_layer": "redis"},
     # The thumbnail worker needs a layer shared between processes (see test_hooks.py);
     # without it, the Procfile and README also drop Redis.
     "in_memory": {"channel_layer": "in_memory", "use_thumbnails": False},

@@ -48,8 +48,8 @@ def test_two_clients_in_a_room_see_each_others_messages_and_presence(stack):
     assert sorted(heard_by_alice) == sorted(heard_by_bob) == ["hi alice", "hi bob"]
 
 
-def test_chat_works_on_the_pubsub_layer(serve):
-    served = serve(channel_layer="redis_pubsub")
+def test_chat_works_on_the_queueing_layer(serve):
+    served = serve(channel_layer="redis")
 
     assert [frame["text"] for frame in chat_round_trip(served.url)] == ["hello from alice"] * 2
 

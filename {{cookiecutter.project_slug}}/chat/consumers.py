@@ -50,11 +50,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.warning("Chat connection closed, channel layer unavailable: %s", error)
             if self.heartbeat is not None:
                 self.heartbeat.cancel()
-            if self.accepted:
-                message = "The chat is unavailable for a moment; reconnect shortly."
-                await self.refuse(CLOSE_UNAVAILABLE, "unavailable", message)
-            else:
-                await self.close()  # refuses the handshake (HTTP 403)
+            if not self.accepted:
+                # The pub/sub layer fails as early as new_channel(), before Channels has
+                # read the connect event or kept send: accept here, so that the client
+                # gets the reason and the code too.
+                self.base_send = send
+                await receive()
+                await self.accept()
+            message = "The chat is unavailable for a moment; reconnect shortly."
+            await self.refuse(CLOSE_UNAVAILABLE, "unavailable", message)
 
     async def connect(self):
         room = self.scope["url_route"]["kwargs"]["room_name"]
@@ -114,6 +118,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.chat_frame(message)
         else:
             await super().dispatch(message)
+
+    async def layer_unavailable(self, event):
+        # Sent by the pub/sub layer when it loses Redis: messages may be lost, so the
+        # client is told to reconnect (and replay with ?after=) as on any outage.
+        raise ConnectionError("the channel layer lost its connection to Redis")
 
     async def chat_frame(self, event):
         await self.send(text_data=event["frame"])

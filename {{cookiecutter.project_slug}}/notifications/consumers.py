@@ -45,6 +45,8 @@ class NotificationPollConsumer(AsyncHttpConsumer):
             logger.warning("Long-poll answered 503, channel layer unavailable: %s", error)
             if self.timer is not None:
                 self.timer.cancel()
+            # The pub/sub layer fails as early as new_channel(), before Channels keeps send.
+            self.base_send = send
             if not self.answered:
                 message = "Notifications are unavailable for a moment; poll again shortly."
                 await self.respond(503, {"error": message})
@@ -95,6 +97,10 @@ class NotificationPollConsumer(AsyncHttpConsumer):
         if self.timer is not None:
             self.timer.cancel()
         await self.answer([notification])
+
+    async def layer_unavailable(self, event):
+        # Sent by the pub/sub layer when it loses Redis: notifications may be lost.
+        raise ConnectionError("the channel layer lost its connection to Redis")
 
     async def answer_after(self, seconds):
         await asyncio.sleep(seconds)

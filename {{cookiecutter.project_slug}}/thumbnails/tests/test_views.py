@@ -3,10 +3,10 @@ from io import BytesIO
 import PIL.Image
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from thumbnails.jobs import worker_layer
 from thumbnails.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +28,7 @@ def png_bytes():
 
 
 def next_job(channel):
-    return async_to_sync(get_channel_layer().receive)(channel)
+    return async_to_sync(worker_layer().receive)(channel)
 
 
 def test_upload_stores_the_image_and_sends_a_job(client):

@@ -4,6 +4,7 @@ import re
 
 from channels.consumer import AsyncConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.urls.resolvers import RegexPattern, RoutePattern
 
@@ -94,7 +95,8 @@ def route_problems(application=None):
 
 def worker_problems(application=None):
     channels = [route.pattern for route in iter_routes("channel", application)]
-    if channels and isinstance(get_channel_layer(), InMemoryChannelLayer):
+    worker_layer = get_channel_layer(settings.WORKER_CHANNEL_LAYER)
+    if channels and isinstance(worker_layer, InMemoryChannelLayer):
         return [
             Warning(
                 f"Worker channels {', '.join(channels)} can never receive anything: the "

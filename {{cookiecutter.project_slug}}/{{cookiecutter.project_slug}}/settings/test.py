@@ -11,4 +11,7 @@ ALLOWED_HOSTS = ["localhost", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="test-media-"))
 # Unit tests run consumers in this process; end-to-end tests use Redis.
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = {
+    alias: {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    for alias in ("default", WORKER_CHANNEL_LAYER)
+}

@@ -69,9 +69,9 @@ def test_worker_channels_on_the_in_memory_layer(settings):
     worker_app = ProtocolTypeRouter(
         {"channel": ChannelNameRouter({"jobs": RecordingConsumer.as_asgi()})}
     )
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CHANNEL_LAYERS = {"workers": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     on_memory = worker_problems(worker_app)
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    settings.CHANNEL_LAYERS = {"workers": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
     on_redis = worker_problems(worker_app)
 
     assert ids(on_memory) == ["realtime.W004"]

@@ -2,6 +2,7 @@ from functools import partial
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.management.commands import runworker
+from django.conf import settings
 from django.core.management import CommandError
 from django.utils import autoreload
 
@@ -16,6 +17,8 @@ class Command(runworker.Command):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
+        # Worker channels live on their own layer (see WORKER_CHANNEL_LAYER in settings).
+        parser.set_defaults(layer=settings.WORKER_CHANNEL_LAYER)
         parser.add_argument(
             "--reload",
             action="store_true",
