@@ -37,7 +37,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     room = None
     group_name = None
-    heartbeat = None
     warned_at = None
     accepted = False
 
@@ -48,8 +47,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await super().__call__(scope, receive, send)
         except LAYER_ERRORS as error:
             logger.warning("Chat connection closed, channel layer unavailable: %s", error)
-            if self.heartbeat is not None:
-                self.heartbeat.cancel()
+            if self.group_name is not None:
+                store.presence_keeper.discard(self.channel_name)
             if not self.accepted:
                 # The pub/sub layer fails as early as new_channel(), before Channels has
                 # read the connect event or kept send: accept here, so that the client
@@ -84,13 +83,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.broadcast(
             {"type": "presence", "event": "joined", "user": self.user_name, "users": users}
         )
-        self.heartbeat = asyncio.create_task(self.keep_presence())
+        store.presence_keeper.add(self.channel_name)
 
     async def disconnect(self, code):
         if self.group_name is None:
             return
-        if self.heartbeat is not None:  # None when connect() failed half-way
-            self.heartbeat.cancel()
+        store.presence_keeper.discard(self.channel_name)
         users = await store.leave(self.room, self.channel_name)
         await self.broadcast(
             {"type": "presence", "event": "left", "user": self.user_name, "users": users}
@@ -155,11 +153,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             after = None
         messages = await store.history(self.room, None if after is None else int(after))
         await self.send_frame({"type": "history", "messages": messages})
-
-    async def keep_presence(self):
-        while True:
-            await asyncio.sleep(store.PRESENCE_REFRESH.total_seconds())
-            await store.still_here(self.channel_name)
 
     def name(self):
         user = self.scope["user"]

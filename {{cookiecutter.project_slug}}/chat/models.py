@@ -26,7 +26,7 @@ class Message(models.Model):
 
 
 class Presence(models.Model):
-    """One open connection to a room, kept fresh by the connection while it lives.
+    """One open connection to a room, kept fresh by its process (store.PresenceKeeper).
 
     A row whose process died goes stale and stops counting after PRESENCE_TIMEOUT.
     """

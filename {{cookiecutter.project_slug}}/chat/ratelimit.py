@@ -4,6 +4,9 @@ import time
 class TokenBucket:
     """Allows bursts of `burst` events, refilled at `rate` per second."""
 
+    # One per connection: slots keep thousands of idle ones small.
+    __slots__ = ("rate", "burst", "clock", "tokens", "updated")
+
     def __init__(self, rate, burst, clock=time.monotonic):
         self.rate, self.burst, self.clock = rate, burst, clock
         self.tokens, self.updated = float(burst), clock()
