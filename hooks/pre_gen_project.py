@@ -82,7 +82,7 @@ def problems():
     if CHANNEL_LAYER == "in_memory" and USE_THUMBNAILS:
         yield (
             "channel_layer 'in_memory' cannot carry jobs to the thumbnail worker, which runs "
-            "in a process of its own: choose 'redis', or answer no to use_thumbnails."
+            "in a process of its own: choose 'redis_pubsub' or 'redis', or answer no to use_thumbnails."
         )
 
 

@@ -26,7 +26,11 @@ BAD_ANSWERS = [
     ({"domain_name": "example"}, "is not a domain name", "give a bare host name"),
     ({"domain_name": "-bad-.com"}, "is not a domain name", "give a bare host name"),
     ({"timezone": "Mars/Olympus_Mons"}, "is not a known time zone", "give an IANA name"),
-    ({"channel_layer": "in_memory"}, "cannot carry jobs to the thumbnail worker", "choose 'redis'"),
+    (
+        {"channel_layer": "in_memory"},
+        "cannot carry jobs to the thumbnail worker",
+        "choose 'redis_pubsub' or 'redis'",
+    ),
 ]
 
 
