@@ -1,0 +1,363 @@
+"""Benchmark suite: the default bake against a Channels-tutorial chat, same run, same machine.
+
+Bakes the default project (`cookiecutter --no-input`), and for it and for the
+baseline in bench/baseline/ (the tutorial's async consumer on RedisChannelLayer)
+starts a fresh Redis, daphne and a runworker, then measures:
+
+- chat fan-out: R rooms x C clients, one message at a time per room;
+- connection storm: websocket connections opened per second;
+- idle connections: how many one daphne holds, and its memory per connection;
+- long-poll wake-up: publish() to the answer's arrival (the project only: the
+  tutorial has no long-poll);
+- worker throughput: thumbnail-sized and empty jobs through runworker.
+
+Prints a table with the ratio of each figure to the baseline's, and writes it with
+a chart to bench/results/. Every process it starts stops with it.
+
+    .venv/bin/python bench/suite.py [--quick]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
+
+import chat_load  # noqa: E402
+import profile_summary  # noqa: E402
+from bakery import TEMPLATE_DIR, bake, generated_python, procfile_command  # noqa: E402
+from servers import RedisServer, Server, free_port, wait_for_port  # noqa: E402
+
+# The table, figures and chart the README shows; raw profiles stay in artifacts/.
+RESULTS = BENCH_DIR / "results"
+ARTIFACTS = TEMPLATE_DIR / "artifacts" / "bench"
+FAN_OUTS = [(4, 25), (20, 50)]
+PUBLISHER = """
+import sys, time
+from asgiref.sync import async_to_sync
+from notifications.streams import publish
+for stream in sys.stdin:
+    async_to_sync(publish)(stream.strip(), {"sent": time.monotonic()})
+    print("published", flush=True)
+"""
+
+
+class Stack:
+    """Redis, daphne and a worker for one target, in a directory of their own."""
+
+    def __init__(self, directory, python):
+        self.directory = directory
+        self.bin = python.parent
+        self.redis = RedisServer(directory)
+        self.redis.start()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
+        }
+        self.env.update(
+            PATH=f"{self.bin}{os.pathsep}{os.environ['PATH']}", REDIS_URL=self.redis.url
+        )
+        self.servers = []
+
+    def start(self, name, command, cwd, **extra_env):
+        server = Server(
+            command,
+            log_path=self.directory / f"{name}.log",
+            cwd=cwd,
+            env={**self.env, **extra_env},
+        )
+        self.servers.append(server)
+        return server
+
+    def stop(self):
+        for server in reversed(self.servers):
+            server.stop()
+        self.redis.stop()
+
+
+def start_project(project, directory, python):
+    stack = Stack(directory, python)
+    stack.env.update(
+        DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
+        DJANGO_SECRET_KEY="benchmark-only-" + "k" * 40,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="False",
+        DATABASE_URL=f"sqlite:///{directory / 'db.sqlite3'}",
+        DJANGO_MEDIA_ROOT=str(directory / "media"),
+        DAPHNE_BIND_ADDRESS="127.0.0.1",
+        # The clients post far faster than people: the per-client flood limit
+        # (2 messages a second) would measure itself, not the chat.
+        CHAT_RATE_LIMIT="1000,1000",
+    )
+    release = procfile_command(project, "release")
+    subprocess.run(release, cwd=project, env=stack.env, check=True, capture_output=True)
+    web = procfile_command(project, "web")
+    stack.daphne = stack.start("daphne", web, project, PORT=str(stack.port))
+    stack.worker = stack.start("worker", procfile_command(project, "worker"), project)
+    wait_for_port(stack.port, stack.daphne.process)
+    stack.jobs = lambda kind, count: run_jobs(
+        [
+            "python",
+            "manage.py",
+            "shell",
+            "-c",
+            (BENCH_DIR / "jobs" / "project_jobs.py").read_text(),
+        ],
+        project,
+        stack.env,
+        kind,
+        count,
+    )
+    stack.target = chat_load.project_target(stack.url)
+    stack.project = project
+    return stack
+
+
+def start_baseline(directory, python):
+    stack = Stack(directory, python)
+    baseline = BENCH_DIR / "baseline"
+    stack.env.update(
+        DJANGO_SETTINGS_MODULE="tutorial.settings",
+        BASELINE_DB=str(directory / "db.sqlite3"),
+        PYTHONPATH=str(baseline),
+    )
+    subprocess.run(
+        ["python", "-m", "django", "migrate", "-v", "0"], cwd=baseline, env=stack.env, check=True
+    )
+    stack.daphne = stack.start(
+        "daphne",
+        ["daphne", "-b", "127.0.0.1", "-p", str(stack.port), "tutorial.asgi:application"],
+        baseline,
+    )
+    stack.worker = stack.start("worker", ["python", "-m", "django", "runworker", "jobs"], baseline)
+    wait_for_port(stack.port, stack.daphne.process)
+    stack.jobs = lambda kind, count: run_jobs(
+        ["python", BENCH_DIR / "jobs" / "baseline_jobs.py"],
+        baseline,
+        {**stack.env, "BENCH_DIR": str(directory)},
+        kind,
+        count,
+    )
+    stack.target = chat_load.baseline_target(stack.url)
+    return stack
+
+
+def run_jobs(command, cwd, env, kind, count):
+    output = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**env, "BENCH_JOB_KIND": kind, "BENCH_JOB_COUNT": str(count)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])["jobs_per_second"]
+
+
+def long_poll(stack, rounds):
+    publisher = subprocess.Popen(
+        ["python", "manage.py", "shell", "-c", PUBLISHER],
+        cwd=stack.project,
+        env=stack.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def publish(stream):
+        publisher.stdin.write(f"{stream}\n")
+        publisher.stdin.flush()
+        publisher.stdout.readline()
+
+    try:
+        chat_load.long_poll_wakeups(stack.url, publish, 10, "warm-up")
+        latencies = chat_load.long_poll_wakeups(stack.url, publish, rounds, "bench")
+    finally:
+        publisher.stdin.close()
+        publisher.wait(timeout=30)
+    return {
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": statistics.quantiles(latencies, n=100)[98],
+    }
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid, timeout=180):
+    """Until daphne has finished the work the last measurement left (closing thousands
+    of sockets takes it a while), so that the next one starts on a quiet server."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(1)
+        if cpu_seconds(pid) - before < 0.05:
+            return
+    raise TimeoutError(f"daphne still busy after {timeout} s")
+
+
+def measure(stack, quick):
+    """Every figure for one target, idle memory first, while daphne is fresh."""
+    idle_count = 1000 if quick else 5000
+    duration = 4 if quick else 10
+    results = {}
+    idle = asyncio.run(chat_load.idle(stack.target, idle_count, stack.daphne.process.pid))
+    results["idle connections held"] = idle["open"]
+    results["idle memory, KiB per connection"] = idle["kib_per_connection"]
+    wait_until_idle(stack.daphne.process.pid)
+    storm = asyncio.run(chat_load.storm(stack.target, 1000))
+    results["connection storm, connections/s"] = storm["connections_per_second"]
+    for rooms, per_room in FAN_OUTS:
+        wait_until_idle(stack.daphne.process.pid)
+        fan = asyncio.run(chat_load.fan_out(stack.target, rooms, per_room, duration))
+        label = f"fan-out {rooms}x{per_room}"
+        results[f"{label}, delivered msg/s"] = fan["delivered_per_second"]
+        results[f"{label}, p50 ms"] = fan["p50_ms"]
+        results[f"{label}, p99 ms"] = fan["p99_ms"]
+    wait_until_idle(stack.daphne.process.pid)
+    if hasattr(stack, "project"):
+        wake = long_poll(stack, 50 if quick else 200)
+        results["long-poll wake-up, p50 ms"] = wake["p50_ms"]
+        results["long-poll wake-up, p99 ms"] = wake["p99_ms"]
+    results["worker, empty jobs/s"] = stack.jobs("empty", 500 if quick else 2000)
+    results["worker, thumbnail jobs/s"] = stack.jobs("thumbnail", 20 if quick else 100)
+    return results
+
+
+def profile(stack, duration):
+    """py-spy's samples of daphne during a 4x25 fan-out, summed by part of the stack."""
+    wait_until_idle(stack.daphne.process.pid)
+    output = stack.directory / "daphne-profile.txt"
+    spy = subprocess.Popen(
+        [
+            *(Path(sys.executable).parent / "py-spy", "record", "--format", "raw", "--rate", "200"),
+            *("--duration", str(duration + 2), "--output", output),
+            *("--pid", str(stack.daphne.process.pid)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    asyncio.run(chat_load.fan_out(stack.target, 4, 25, duration))
+    spy.wait(timeout=60)
+    shutil.copy(output, ARTIFACTS / f"{stack.target.name}-daphne-profile.txt")
+    return profile_summary.summarize(output.read_text())
+
+
+# Figures where less is better: their ratio is baseline / project, so that above 1
+# always means the project does better.
+LOWER_IS_BETTER = (" ms", "KiB per connection")
+
+
+def advantage(metric, project, baseline):
+    if baseline is None:
+        return None
+    if metric.endswith(LOWER_IS_BETTER):
+        return baseline / project
+    return project / baseline
+
+
+def table(results):
+    lines = [
+        "| figure | baseline | project | project advantage |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for metric, project in results["project"].items():
+        baseline = results["baseline"].get(metric)
+        ratio = advantage(metric, project, baseline)
+        lines.append(
+            f"| {metric} | {'-' if baseline is None else f'{baseline:,.1f}'} "
+            f"| {project:,.1f} | {'-' if ratio is None else f'{ratio:.2f}x'} |"
+        )
+    return "\n".join(lines)
+
+
+def chart(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [
+        (metric, advantage(metric, value, results["baseline"].get(metric)))
+        for metric, value in results["project"].items()
+        if metric in results["baseline"]
+    ]
+    figure, axes = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.2))
+    axes.barh([metric for metric, _ in rows], [ratio for _, ratio in rows], color="#3b7dd8")
+    axes.axvline(1, color="black", linewidth=0.8)
+    axes.axvline(2, color="#d83b3b", linewidth=0.8, linestyle="--")
+    axes.invert_yaxis()
+    axes.set_xlabel("project advantage over the tutorial baseline (x, higher is better)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def machine():
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
+        "unknown CPU",
+    )
+    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile daphne during a fan-out, with py-spy"
+    )
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        # The virtualenv of the test suite, which has every option's dependencies.
+        python = generated_python(bake(work / "full", database="postgresql"))
+        project = bake(work / "bake")
+        results, profiles = {}, {}
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for name, start in (
+            ("baseline", lambda directory: start_baseline(directory, python)),
+            ("project", lambda directory: start_project(project, directory, python)),
+        ):
+            directory = work / name
+            directory.mkdir()
+            stack = start(directory)
+            try:
+                print(f"measuring the {name}...", flush=True)
+                results[name] = measure(stack, options.quick)
+                if options.profile:
+                    profiles[name] = profile(stack, 10)
+            finally:
+                stack.stop()
+        report = table(results)
+        print(f"\n{machine()}, load generator on the same machine\n\n{report}")
+        for name, shares in profiles.items():
+            print(f"\nWhere the {name}'s daphne spends its time in a 4x25 fan-out:")
+            for part, share in shares:
+                print(f"  {share:6.1%}  {part}")
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "results.json").write_text(
+            json.dumps(
+                {"machine": machine(), "time": time.ctime(), **results, "profiles": profiles},
+                indent=2,
+            )
+        )
+        (RESULTS / "results.md").write_text(f"{machine()}\n\n{report}\n")
+        chart(results, RESULTS / "advantage.png")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
