@@ -46,6 +46,10 @@ class NotifyingShardConnection(RedisSingleShardConnection):
                     logger.warning("Channel layer lost Redis, retrying: %s", error)
                     self.tell_consumers()
                 await asyncio.sleep(1)
+            except Exception:
+                # As channels-redis does: anything else is a bug, but receiving goes on.
+                logger.exception("Unexpected exception in the channel layer's receive loop")
+                await asyncio.sleep(1)
 
     def tell_consumers(self):
         loop_layer = self.channel_layer
