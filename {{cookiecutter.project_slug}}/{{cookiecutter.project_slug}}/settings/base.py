@@ -186,20 +186,45 @@ if CHANNEL_LAYER == "redis":
     # Messages a consumer may have waiting before group_send silently drops more
     # (channels-redis defaults to 100, which a busy room overruns in a burst).
     CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = CHANNEL_LAYER_CAPACITY
-# Worker jobs wait in Redis until a worker takes them, even one started later, which
-# only RedisChannelLayer's queues do: runworker and job senders use this layer.
+# Worker jobs go through Redis Streams and are acknowledged once handled, so a job
+# survives a worker's restart or crash (see realtime/jobs.py): runworker and job
+# senders use this layer. Run Redis with --appendonly yes to keep jobs across its
+# restarts.
 WORKER_CHANNEL_LAYER = "workers"
 if CHANNEL_LAYER == "in_memory":
     CHANNEL_LAYERS[WORKER_CHANNEL_LAYER] = CHANNEL_LAYERS["default"]
 else:
     CHANNEL_LAYERS[WORKER_CHANNEL_LAYER] = {
-        "BACKEND": CHANNEL_LAYER_BACKENDS["redis"],
-        "CONFIG": {"hosts": redis_hosts, "capacity": CHANNEL_LAYER_CAPACITY},
+        "BACKEND": "{{ cookiecutter.project_slug }}.realtime.jobs.JobChannelLayer",
+        "CONFIG": {
+            "hosts": redis_hosts,
+            # Jobs a worker channel may hold; send() raises ChannelFull beyond.
+            "capacity": env.int("WORKER_QUEUE_CAPACITY", default=10_000),
+            # Seconds before the job of a worker that stopped answering runs again.
+            "visibility_timeout": env.int("WORKER_VISIBILITY_TIMEOUT", default=30),
+            # Deliveries of a failing job before it is dead-lettered.
+            "max_attempts": env.int("WORKER_MAX_ATTEMPTS", default=3),
+            # Seconds a job may wait before it is dead-lettered unrun (0: forever).
+            "max_age": env.int("WORKER_JOB_MAX_AGE", default=0),
+        },
     }
+# Jobs one runworker process handles at once.
+WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=1)
+# Seconds a stopping worker (SIGTERM) gives the jobs in hand to finish.
+WORKER_STOP_TIMEOUT = env.int("WORKER_STOP_TIMEOUT", default=20)
+# Seconds between calls of the consumers' resend_lost_jobs() by each worker.
+WORKER_RESEND_INTERVAL = env.int("WORKER_RESEND_INTERVAL", default=60)
 {%- if cookiecutter.use_chat %}
 
 # Chat messages one client may send per second, and the burst allowed above that.
 CHAT_RATE_LIMIT = tuple(env.list("CHAT_RATE_LIMIT", cast=float, default=[2, 10]))
+{%- endif %}
+{%- if cookiecutter.use_thumbnails %}
+
+# Seconds an image may stay pending before the worker sends its job again, in case
+# the transport lost it (Redis restarted without its append-only file, or was away
+# when the image was uploaded).
+THUMBNAILS_RESEND_AFTER = env.int("THUMBNAILS_RESEND_AFTER", default=120)
 {%- endif %}
 
 LOGGING = {

@@ -5,41 +5,11 @@ CI provides one in REDIS_URL; elsewhere the tests start the redis-server on PATH
 """
 
 import asyncio
-import os
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 from django.utils.module_loading import import_string
 
 from {{ cookiecutter.project_slug }}.settings import base
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def redis_url():
-    if "REDIS_URL" in os.environ:
-        yield os.environ["REDIS_URL"]
-        return
-    port = free_port()
-    server = subprocess.Popen(
-        [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-        assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait()
 
 
 @pytest.fixture
