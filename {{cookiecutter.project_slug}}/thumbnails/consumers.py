@@ -10,6 +10,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 
+from {{ cookiecutter.project_slug }}.realtime.jobs import Reject
+
 from .models import Image
 
 logger = logging.getLogger(__name__)
@@ -19,7 +21,7 @@ THUMBNAIL_SIZE = (256, 256)
 NOTIFICATION_STREAM = "thumbnails"
 
 
-class BadJob(ValueError):
+class BadJob(Reject):
     """A job message the worker cannot act on; the message says why."""
 
 
@@ -49,51 +51,91 @@ def make_thumbnail(source):
 
 
 class ThumbnailWorker(SyncConsumer):
-    """Makes and deletes thumbnails for jobs on thumbnails-generate and thumbnails-delete.
+    """Makes and deletes thumbnails for the jobs of thumbnails-generate and thumbnails-delete.
 
-    A job that fails is logged with its reason (and its image marked failed); it
-    never stops the worker, so the jobs queued behind it still run.
+    runworker delivers each job at least once: a job runs again if its worker stopped
+    before acknowledging it, so every handler must be safe to run twice (a done image
+    is left alone; a deleted one is not an error). An image Pillow cannot read is
+    marked failed at once; any other error (storage, database) is raised so that the
+    job is tried again, and once it is dead-lettered job_failed() marks the image
+    failed with the reason.
     """
+
+    # No channel of its own on the default layer: only jobs reach it, from runworker.
+    channel_layer_alias = None
+
+    @classmethod
+    def resend_lost_jobs(cls):
+        # Imported here: jobs imports routings, which imports this module.
+        from .jobs import resend_lost_jobs
+
+        resend_lost_jobs()
 
     @database_sync_to_async
     def dispatch(self, message):
-        # Channels' own dispatch raises on a type it has no handler for, and any
-        # exception ends this consumer together with the jobs it had queued.
-        handlers = {"thumbnails.generate": self.generate, "thumbnails.delete": self.delete}
+        # Channels' own dispatch raises ValueError on an unknown type, which would be
+        # tried again; Reject dead-letters it at once.
+        handlers = {
+            "thumbnails.generate": self.generate,
+            "thumbnails.delete": self.delete,
+            "job.failed": self.job_failed,
+        }
         kind = message.get("type")
         handler = handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
-            logger.error("Rejected a job of unknown type: %r", message)
-            return
-        try:
-            handler(message)
-        except BadJob as error:
-            logger.error("Rejected %s job: %s", kind, error)
-        except Exception:
-            logger.exception("%s job %r failed", kind, message)
+            raise Reject(f"unknown job type {kind!r}")
+        handler(message)
 
     def generate(self, message):
         image = job_image(message)
+        if image.status != Image.Status.PENDING:
+            logger.info("Image %s is already %s; nothing to do", image.pk, image.status)
+            return
+        # A storage error raises from here, and the job is tried again.
+        with image.original.open("rb") as source:
+            content = source.read()
         try:
-            with image.original.open("rb") as source:
-                thumbnail = make_thumbnail(source)
+            thumbnail = make_thumbnail(BytesIO(content))
         except Exception as error:  # Pillow raises many kinds of error on bad files
-            image.status, image.error = Image.Status.FAILED, str(error) or type(error).__name__
-            logger.error("Thumbnail for image %s failed: %s", image.pk, image.error)
-        else:
-            image.thumbnail.save(f"{image.pk}.png", ContentFile(thumbnail), save=False)
-            image.status, image.error = Image.Status.DONE, ""
-            logger.info("Thumbnail for image %s written to %s", image.pk, image.thumbnail.name)
-        image.save()
-        self.notify(image)
+            # Trying again would not help.
+            self.record(image, Image.Status.FAILED, str(error) or type(error).__name__)
+            return
+        image.thumbnail.save(f"{image.pk}.png", ContentFile(thumbnail), save=False)
+        self.record(image, Image.Status.DONE)
+        logger.info("Thumbnail for image %s written to %s", image.pk, image.thumbnail.name)
 
     def delete(self, message):
-        image = job_image(message)
+        try:
+            image = job_image(message)
+        except BadJob as error:
+            if isinstance(message.get("image_id"), int):
+                logger.info("Image %s is already deleted", message["image_id"])
+                return
+            raise error
         for field in (image.original, image.thumbnail):
             if field:
                 field.delete(save=False)
         image.delete()
         logger.info("Image %s and its files deleted", message["image_id"])
+
+    def job_failed(self, message):
+        """A job given up on (dead-lettered): its image shows why."""
+        job = message["job"]
+        if job.get("type") != "thumbnails.generate":
+            return
+        try:
+            image = job_image(job)
+        except BadJob:
+            return
+        if image.status == Image.Status.PENDING:
+            self.record(image, Image.Status.FAILED, message["error"])
+
+    def record(self, image, status, error=""):
+        image.status, image.error = status, error
+        if error:
+            logger.error("Thumbnail for image %s failed: %s", image.pk, error)
+        image.save(update_fields=["status", "error", "thumbnail"])
+        self.notify(image)
 
     def notify(self, image):
         if apps.is_installed("notifications"):

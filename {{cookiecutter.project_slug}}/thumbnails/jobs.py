@@ -1,24 +1,49 @@
-"""Sending jobs to the thumbnail worker (python manage.py runworker thumbnails-generate
-thumbnails-delete), after the current transaction commits so the worker finds the record."""
+"""Jobs for the thumbnail worker, sent once the current transaction commits so that the
+worker finds the record.
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+Each job is keyed by its image: sending it again while it is queued or running queues
+nothing, which lets resend_lost_jobs() send every long-pending image again safely.
+"""
+
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+
+from {{ cookiecutter.project_slug }}.realtime.jobs import send_job
+
+from .models import Image
+from .routings import DELETE_CHANNEL, GENERATE_CHANNEL
 
 
-def worker_layer():
-    """The layer runworker reads: one whose messages wait for a worker to take them."""
-    return get_channel_layer(getattr(settings, "WORKER_CHANNEL_LAYER", "default"))
+def send_thumbnail_job(image):
+    send_job(
+        GENERATE_CHANNEL,
+        {"type": "thumbnails.generate", "image_id": image.pk},
+        key=f"generate-{image.pk}",
+        owner=image.owner,
+    )
 
 
-def send_job(channel, job):
-    transaction.on_commit(lambda: async_to_sync(worker_layer().send)(channel, job))
+def request_thumbnail(image):
+    transaction.on_commit(lambda: send_thumbnail_job(image))
 
 
-def request_thumbnail(image_id):
-    send_job("thumbnails-generate", {"type": "thumbnails.generate", "image_id": image_id})
+def request_deletion(image):
+    job = {"type": "thumbnails.delete", "image_id": image.pk}
+    key = f"delete-{image.pk}"
+    transaction.on_commit(lambda: send_job(DELETE_CHANNEL, job, key=key, owner=image.owner))
 
 
-def request_deletion(image_id):
-    send_job("thumbnails-delete", {"type": "thumbnails.delete", "image_id": image_id})
+def resend_lost_jobs():
+    """Send again the job of every image pending longer than THUMBNAILS_RESEND_AFTER.
+
+    The database, not Redis, is the record of what is left to do: a job may have been
+    lost before it reached the transport (Redis away, or the channel full) or in it
+    (Redis restarted without its append-only file). Those still queued are not
+    queued twice (the job key), and one that runs twice finds its image done.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.THUMBNAILS_RESEND_AFTER)
+    for image in Image.objects.filter(status=Image.Status.PENDING, created__lt=cutoff):
+        send_thumbnail_job(image)

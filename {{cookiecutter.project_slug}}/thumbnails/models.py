@@ -13,6 +13,8 @@ class Image(models.Model):
     thumbnail = models.FileField(upload_to="thumbnails/", blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     error = models.TextField(blank=True)
+    # Who uploaded it (see realtime.jobs.owner_of): workers take turns among owners.
+    owner = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

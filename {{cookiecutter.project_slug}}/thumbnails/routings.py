@@ -1,7 +1,11 @@
+"""The worker channels of this app: `manage.py runworker` listens on every routed one."""
+
 from . import consumers
 
-# Run with: python manage.py runworker thumbnails-generate thumbnails-delete
+GENERATE_CHANNEL = "thumbnails-generate"
+DELETE_CHANNEL = "thumbnails-delete"
+
 channel_routes = {
-    "thumbnails-generate": consumers.ThumbnailWorker.as_asgi(),
-    "thumbnails-delete": consumers.ThumbnailWorker.as_asgi(),
+    GENERATE_CHANNEL: consumers.ThumbnailWorker.as_asgi(),
+    DELETE_CHANNEL: consumers.ThumbnailWorker.as_asgi(),
 }

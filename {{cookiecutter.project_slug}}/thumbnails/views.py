@@ -2,6 +2,8 @@ from django.apps import apps
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from {{ cookiecutter.project_slug }}.realtime.jobs import owner_of
+
 from .consumers import NOTIFICATION_STREAM
 from .forms import UploadForm
 from .jobs import request_deletion, request_thumbnail
@@ -12,8 +14,10 @@ def index(request):
     """Upload form and the uploaded images; a thumbnail appears when the worker is done."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        image = form.save()
-        request_thumbnail(image.pk)
+        image = form.save(commit=False)
+        image.owner = owner_of(request)
+        image.save()
+        request_thumbnail(image)
         return redirect("thumbnails:index")
     context = {"form": form, "images": Image.objects.order_by("-id")[:50]}
     if apps.is_installed("notifications"):
@@ -27,5 +31,5 @@ def index(request):
 @require_POST
 def delete(request, pk):
     image = get_object_or_404(Image, pk=pk)
-    request_deletion(image.pk)
+    request_deletion(image)
     return redirect("thumbnails:index")

@@ -1,12 +1,17 @@
+import asyncio
+from datetime import timedelta
 from io import BytesIO
 
 import PIL.Image
 import pytest
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from thumbnails.jobs import worker_layer
+from thumbnails.jobs import resend_lost_jobs
 from thumbnails.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +33,8 @@ def png_bytes():
 
 
 def next_job(channel):
-    return async_to_sync(worker_layer().receive)(channel)
+    """The next job sent to channel (the test settings' worker layer is in memory)."""
+    return async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).receive)(channel)
 
 
 def test_upload_stores_the_image_and_sends_a_job(client):
@@ -71,3 +77,18 @@ def test_delete_sends_a_job(client):
 
     assert response.status_code == 302
     assert next_job("thumbnails-delete") == {"type": "thumbnails.delete", "image_id": image.pk}
+
+
+def test_images_pending_too_long_are_sent_again_and_recent_ones_not(settings):
+    settings.THUMBNAILS_RESEND_AFTER = 60
+    old = Image.objects.create(original="originals/old.png", owner="user-1")
+    Image.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(seconds=61))
+    Image.objects.create(original="originals/new.png")
+    Image.objects.create(original="originals/done.png", status=Image.Status.DONE)
+
+    resend_lost_jobs()
+
+    assert next_job("thumbnails-generate") == {"type": "thumbnails.generate", "image_id": old.pk}
+    layer = get_channel_layer(settings.WORKER_CHANNEL_LAYER)
+    with pytest.raises(asyncio.TimeoutError):
+        async_to_sync(asyncio.wait_for)(layer.receive("thumbnails-generate"), 0.1)

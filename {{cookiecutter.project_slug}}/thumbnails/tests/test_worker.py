@@ -4,10 +4,10 @@ from io import BytesIO
 
 import PIL.Image
 import pytest
-from channels.testing import ApplicationCommunicator
 from django.core.files.base import ContentFile
 
 from thumbnails.models import Image
+from thumbnails.routings import DELETE_CHANNEL, GENERATE_CHANNEL
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +29,31 @@ async def stored_image(content, name="photo.jpg"):
     return image
 
 
-async def run_jobs(application, channel, *jobs):
-    """Feed jobs to the worker through the real application, as runworker does."""
-    worker = ApplicationCommunicator(application, {"type": "channel", "channel": channel})
-    for job in jobs:
-        await worker.send_input(job)
-    return worker
+@pytest.fixture
+async def run_jobs(job_layer, worker_for):
+    """await run_jobs(channel, *jobs, **layer_options): send jobs through a real Redis to
+    a worker running the project's application, as runworker does; returns the layer
+    once every image of the test has left "pending" (the worker is then stopped)."""
+
+    async def run(channel, *jobs, until, **layer_options):
+        layer = job_layer(**layer_options)
+        for job in jobs:
+            await layer.send(channel, job)
+        channels = [GENERATE_CHANNEL, DELETE_CHANNEL]
+        async with worker_for(channels, layer, resend_interval=3600):
+            await wait_for(until)
+            await wait_for(lambda: all_jobs_finished(layer, channels))
+        return layer
+
+    return run
+
+
+async def all_jobs_finished(layer, channels):
+    for channel in channels:
+        stats = await layer.stats(channel)
+        if stats["queued"] or stats["in_flight"]:
+            return False
+    return True
 
 
 async def wait_for(condition):
@@ -68,14 +87,11 @@ def handled(*images):
     return condition
 
 
-async def test_generate_writes_a_thumbnail_and_marks_the_image_done(application, media_root):
+async def test_generate_writes_a_thumbnail_and_marks_the_image_done(run_jobs, media_root):
     image = await stored_image(image_bytes())
 
-    worker = await run_jobs(
-        application, "thumbnails-generate", {"type": "thumbnails.generate", "image_id": image.pk}
-    )
-    await wait_for(handled(image))
-    worker.stop()
+    job = {"type": "thumbnails.generate", "image_id": image.pk}
+    await run_jobs(GENERATE_CHANNEL, job, until=handled(image))
 
     await image.arefresh_from_db()
     assert image.status == Image.Status.DONE
@@ -88,63 +104,77 @@ async def test_generate_writes_a_thumbnail_and_marks_the_image_done(application,
     [b"not an image", image_bytes()[:200], image_bytes(size=(8000, 6000), format="PNG")],
     ids=["not-an-image", "truncated", "too-many-pixels"],
 )
-async def test_a_failing_job_marks_its_image_failed_and_the_next_job_still_runs(
-    application, settings, content, caplog
+async def test_an_unreadable_image_is_marked_failed_at_once_and_the_next_job_still_runs(
+    run_jobs, settings, content, caplog
 ):
     settings.THUMBNAILS_MAX_PIXELS = 10_000_000
     bad, good = await stored_image(content, "bad.png"), await stored_image(image_bytes())
     jobs = [{"type": "thumbnails.generate", "image_id": image.pk} for image in (bad, good)]
 
     with caplog.at_level(logging.ERROR, logger="thumbnails"):
-        worker = await run_jobs(application, "thumbnails-generate", *jobs)
-        await wait_for(handled(bad, good))
-        worker.stop()
+        layer = await run_jobs(GENERATE_CHANNEL, *jobs, until=handled(bad, good))
 
     assert await statuses(bad, good) == [Image.Status.FAILED, Image.Status.DONE]
     failed = await Image.objects.aget(pk=bad.pk)
     assert failed.error and failed.error in caplog.text
+    # Trying again would not help: no retry, no dead letter.
+    stats = await layer.stats(GENERATE_CHANNEL)
+    assert (stats["retried"], stats["dead_lettered"]) == (0, 0)
 
 
-async def test_malformed_jobs_are_rejected_with_a_log_line_and_do_not_stop_the_worker(
-    application, caplog
+async def test_malformed_jobs_are_dead_lettered_with_a_reason_and_the_worker_goes_on(
+    run_jobs, caplog
 ):
     good = await stored_image(image_bytes())
     malformed = [
         {"type": "thumbnails.explode"},
-        {"type": ["not", "a", "string"]},
-        {"no_type": True},
         {"type": "thumbnails.generate"},
         {"type": "thumbnails.generate", "image_id": "7"},
         {"type": "thumbnails.generate", "image_id": 999_999},
-        {"type": "thumbnails.delete", "image_id": 999_999},
     ]
+    job = {"type": "thumbnails.generate", "image_id": good.pk}
 
-    with caplog.at_level(logging.ERROR, logger="thumbnails"):
-        worker = await run_jobs(
-            application,
-            "thumbnails-generate",
-            *malformed,
-            {"type": "thumbnails.generate", "image_id": good.pk},
-        )
-        await wait_for(handled(good))
-        worker.stop()
+    layer = await run_jobs(GENERATE_CHANNEL, *malformed, job, until=handled(good))
 
     assert await statuses(good) == [Image.Status.DONE]
-    rejections = [record.getMessage() for record in caplog.records]
-    assert len(rejections) == len(malformed)
-    assert "image 999999 does not exist" in rejections[-1]
+    dead = await layer.dead_letters(GENERATE_CHANNEL)
+    assert sorted(message["type"] for message, *_ in dead) == sorted(
+        job["type"] for job in malformed
+    )
+    assert "image 999999 does not exist" in caplog.text
+    assert "unknown job type 'thumbnails.explode'" in caplog.text
 
 
-async def test_delete_removes_the_files_and_the_record(application, media_root):
+async def test_a_storage_failure_is_tried_again_then_marks_the_image_failed(run_jobs, media_root):
+    image = await stored_image(image_bytes())
+    (media_root / "thumbnails").write_text("a file where the directory should be")
+
+    job = {"type": "thumbnails.generate", "image_id": image.pk}
+    await run_jobs(GENERATE_CHANNEL, job, until=handled(image), retry_delay=0.1)
+
+    await image.arefresh_from_db()
+    assert image.status == Image.Status.FAILED
+    assert image.error.startswith("gave up after 3 attempts: FileExistsError")
+
+
+async def test_a_job_run_twice_leaves_a_done_image_alone(run_jobs, caplog):
+    image = await stored_image(image_bytes())
+    job = {"type": "thumbnails.generate", "image_id": image.pk}
+
+    await run_jobs(GENERATE_CHANNEL, job, job, until=handled(image))
+
+    await image.arefresh_from_db()
+    assert image.status == Image.Status.DONE
+    assert f"Image {image.pk} is already done" in caplog.text
+
+
+async def test_delete_removes_the_files_and_the_record_even_if_run_twice(run_jobs, media_root):
     image = await stored_image(image_bytes())
     await asyncio.to_thread(image.thumbnail.save, "1.png", ContentFile(b"png"), save=False)
     await image.asave()
     files = [media_root / image.original.name, media_root / image.thumbnail.name]
 
-    worker = await run_jobs(
-        application, "thumbnails-delete", {"type": "thumbnails.delete", "image_id": image.pk}
-    )
-    await wait_for(gone(image))
-    worker.stop()
+    job = {"type": "thumbnails.delete", "image_id": image.pk}
+    await run_jobs(DELETE_CHANNEL, job, job, until=gone(image))
 
     assert not any(path.exists() for path in files)
