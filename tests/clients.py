@@ -73,9 +73,12 @@ def chat_round_trip(base_url, room="lobby", **connect_options):
     return asyncio.run(chat())
 
 
-def post_upload(stack, content, name="photo.png", content_type="image/png"):
-    """Post a file to the thumbnail page's form, CSRF token and all; return the response."""
+def post_upload(stack, content, name="photo.png", content_type="image/png", headers=None):
+    """Post a file to the thumbnail page's form, CSRF token and all; return the response.
+
+    headers go with both requests (X-Forwarded-For, say, to look like another client)."""
     session = requests.Session()
+    session.headers.update(headers or {})
     form = session.get(f"{stack.url}/thumbnails/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
     response = session.post(
@@ -90,9 +93,9 @@ def post_upload(stack, content, name="photo.png", content_type="image/png"):
     return response
 
 
-def upload_image(stack, content, name="photo.png", content_type="image/png"):
+def upload_image(stack, content, name="photo.png", content_type="image/png", headers=None):
     """Upload an image that the form must accept."""
-    response = post_upload(stack, content, name, content_type)
+    response = post_upload(stack, content, name, content_type, headers)
     assert response.status_code == 302, response.text
 
 

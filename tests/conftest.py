@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pgserver
 import pytest
 
-from bakery import bake, generated_python
+from bakery import bake, generated_python, procfile_command
 from servers import RedisServer, Server, serve_project
 
 # Variables of the outer shell that would change how a generated project behaves.
@@ -99,7 +99,7 @@ def serve(baked, project_env, redis_url, tmp_path):
                 env[name] = value
         daphne, port = serve_project(project, env, tmp_path, daphne_options)
         worker = Server(
-            ["python", "manage.py", "runworker", "thumbnails-generate", "thumbnails-delete"],
+            procfile_command(project, "worker"),
             log_path=tmp_path / "worker.log",
             cwd=project,
             env=env,

@@ -183,26 +183,39 @@ def test_bad_uploads_are_refused_and_store_nothing(stack):
     assert django_shell(stack, count) == "1"
 
 
-def test_malformed_jobs_and_jobs_for_deleted_images_leave_the_worker_running(stack):
+def test_malformed_jobs_are_dead_lettered_with_a_reason_and_the_worker_goes_on(stack):
     jobs = [
         {"type": "thumbnails.generate"},
         {"type": "thumbnails.generate", "image_id": "1; DROP TABLE"},
         {"type": "thumbnails.generate", "image_id": 424242},
-        {"type": "thumbnails.delete", "image_id": 424242},
         {"type": "thumbnails.unknown", "image_id": 1},
-        {"image_id": 1},
+        # Deleting what is already gone is done, not failed: a job may run twice.
+        {"type": "thumbnails.delete", "image_id": 424242},
     ]
-    send = "; ".join(
-        f"async_to_sync(worker_layer().send)('thumbnails-generate', {job!r})" for job in jobs
-    )
-    django_shell(
-        stack,
-        "from asgiref.sync import async_to_sync; from thumbnails.jobs import worker_layer; " + send,
-    )
+    send = "; ".join(f"send_job('thumbnails-generate', {job!r})" for job in jobs)
+    django_shell(stack, f"from {stack.project.name}.realtime.jobs import send_job; {send}")
     upload_image(stack, png_bytes(), name="after-the-junk.png")
 
-    log = wait_for_text(stack.worker.log_path, "Thumbnail for image")
+    wait_for_text(stack.worker.log_path, "Thumbnail for image")
+    log = wait_for_text(stack.worker.log_path, "Image 424242 is already deleted")
 
     assert "Thumbnail for image 1 written" in log
-    assert log.count("Rejected") + log.count("Dropped a message without a type") == len(jobs)
+    assert log.count("Dead-lettered job") == 4
+    for reason in [
+        "image_id must be an integer, not None",
+        "not '1; DROP TABLE'",
+        "image 424242 does not exist",
+        "unknown job type 'thumbnails.unknown'",
+    ]:
+        assert reason in log
     assert stack.worker.process.poll() is None
+
+
+def test_a_job_without_a_type_is_refused_when_sent(stack):
+    script = (
+        f"from {stack.project.name}.realtime.jobs import send_job\n"
+        "try:\n    send_job('thumbnails-generate', {'image_id': 1})\n"
+        "except ValueError as error:\n    print(error)"
+    )
+
+    assert "A job needs a string 'type'" in django_shell(stack, script)

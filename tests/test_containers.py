@@ -134,8 +134,11 @@ def test_daphne_application_and_worker_channels_exist_in_the_bake(bake_case, pro
     routes = ["python", "manage.py", "routes", "--format", "json", "--protocol", "channel"]
     listed = run(routes, cwd=project, env=env)
     channels = [route["pattern"] for route in json.loads(listed.stdout)]
-    worker = services(project).get("worker", {"command": ["python", "manage.py", "runworker"]})
-    assert worker["command"] == ["python", "manage.py", "runworker", *channels]
+    # runworker listens on every routed channel: compose names none of them again.
+    worker = services(project).get("worker")
+    assert (worker is not None) == bool(channels)
+    if worker:
+        assert worker["command"] == ["python", "manage.py", "runworker"]
 
 
 @pytest.mark.parametrize(
