@@ -1,6 +1,8 @@
 """Publishing notifications, and reading back those a client missed."""
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from .models import Notification
 
@@ -17,10 +19,23 @@ def stream_group_name(stream):
 async def publish(stream, data):
     """Store data (any JSON-serialisable value) on stream and wake every client polling it."""
     notification = (await Notification.objects.acreate(stream=stream, data=data)).as_dict()
+    await wake(stream, notification)
+    return notification
+
+
+def publish_from_sync(stream, data):
+    """publish() for sync code, such as a worker's handler: the database is written from
+    this thread, and only the wake-up, once the transaction commits, goes through the
+    event loop."""
+    notification = Notification.objects.create(stream=stream, data=data).as_dict()
+    transaction.on_commit(lambda: async_to_sync(wake)(stream, notification))
+    return notification
+
+
+async def wake(stream, notification):
     await get_channel_layer().group_send(
         stream_group_name(stream), {"type": "notification", "notification": notification}
     )
-    return notification
 
 
 async def notifications_after(stream, after):
