@@ -19,8 +19,8 @@ the database re-send what may have been lost without queueing it twice.
 
 Every change runs in one Lua script, so that the streams, the lane ring, the key set
 and the counters stay consistent whichever process stops between two commands.
-Keys share a hash tag per channel ({channel}) and live on one server per channel,
-chosen among several REDIS_URL servers by channels-redis' consistent hash.
+All of a channel's keys live on one server, chosen among several REDIS_URL servers
+by channels-redis' consistent hash.
 """
 
 import asyncio
@@ -191,7 +191,8 @@ class ChannelKeys:
     """The Redis keys of one worker channel."""
 
     def __init__(self, prefix, channel):
-        # The channel in braces is Redis Cluster's hash tag: one slot for all its keys.
+        # The braces are a Redis Cluster hash tag, putting a channel's keys in one slot
+        # as its scripts would need there (channels-redis itself has no Cluster support).
         base = prefix + "{" + channel + "}"
         self.lanes = f"{base}:lanes"
         self.lane_prefix = f"{base}:lane:"
@@ -289,7 +290,7 @@ class JobChannelLayer(BaseChannelLayer):
             raise TypeError(f"A job is a dict, not {type(message).__name__}.")
         if not isinstance(message.get("type"), str):
             raise ValueError(f"A job needs a string 'type': {message!r}")
-        assert self.require_valid_channel_name(channel)
+        self.require_valid_channel_name(channel)
         keys = self.keys(channel)
         return (
             [keys.lanes, keys.lane(owner), keys.keys, keys.counters, keys.doorbell],

@@ -132,7 +132,11 @@ class Worker:
         _, unfinished = await asyncio.wait(slots, timeout=self.stop_timeout)
         for job in list(self.held.values()):
             logger.warning("Handing back job %s on %s: not finished in time", job.id, job.channel)
-            await self.layer.retry(job, self.name, "the worker stopped before finishing it")
+            try:
+                await self.layer.retry(job, self.name, "the worker stopped before finishing it")
+            except (OSError, RedisError) as error:
+                # Still pending: it runs again after the visibility timeout.
+                self.note_redis_down(error)
         for task in [*unfinished, upkeep]:
             task.cancel()
         await asyncio.gather(*unfinished, upkeep, return_exceptions=True)
@@ -209,6 +213,9 @@ class Worker:
 
     async def run_job(self, job, instances):
         attempt = job.attempts + 1
+        if not isinstance(job.message, dict) or not isinstance(job.message.get("type"), str):
+            reason = f"rejected: not a message with a string type: {job.message!r}"
+            return await self.dead_letter(job, instances, reason, attempt)
         if job.attempts >= self.layer.max_attempts:
             reason = f"gave up after {job.attempts} attempts: {job.error}"
             return await self.dead_letter(job, instances, reason, job.attempts)
@@ -245,7 +252,11 @@ class Worker:
         try:
             await self.instance(instances, job.channel).handle(failed)
         except Exception as error:
-            logger.error("The consumer of %s could not record a failed job: %r", job.channel, error)
+            logger.warning(
+                "The consumer of %s did not record the failed job (job_failed would): %r",
+                job.channel,
+                error,
+            )
         await self.layer.finish(job, error=reason, attempts=attempts)
 
     # Upkeep: jobs of stopped workers, liveness of held jobs, jobs the database lost.
