@@ -9,12 +9,13 @@ starts a fresh Redis, daphne and a runworker, then measures:
 - idle connections: how many one daphne holds, and its memory per connection;
 - long-poll wake-up: publish() to the answer's arrival (the project only: the
   tutorial has no long-poll);
-- worker throughput: thumbnail-sized and empty jobs through runworker.
+- worker throughput: thumbnail-sized and empty jobs through runworker, and
+  thumbnail jobs with a second runworker beside the first.
 
 Prints a table with the ratio of each figure to the baseline's, and writes it with
 a chart to bench/results/. Every process it starts stops with it.
 
-    .venv/bin/python bench/suite.py [--quick]
+    .venv/bin/python bench/suite.py [--quick] [--profile] [--jobs-only]
 """
 
 import argparse
@@ -104,20 +105,19 @@ def start_project(project, directory, python):
     web = procfile_command(project, "web")
     stack.daphne = stack.start("daphne", web, project, PORT=str(stack.port))
     stack.worker = stack.start("worker", procfile_command(project, "worker"), project)
-    wait_for_port(stack.port, stack.daphne.process)
-    stack.jobs = lambda kind, count: run_jobs(
-        [
-            "python",
-            "manage.py",
-            "shell",
-            "-c",
-            (BENCH_DIR / "jobs" / "project_jobs.py").read_text(),
-        ],
-        project,
-        stack.env,
-        kind,
-        count,
+    stack.second_worker = lambda: stack.start(
+        "worker-2", procfile_command(project, "worker"), project
     )
+    wait_for_port(stack.port, stack.daphne.process)
+    shell = [
+        "python",
+        "manage.py",
+        "shell",
+        "-c",
+        (BENCH_DIR / "jobs" / "project_jobs.py").read_text(),
+    ]
+    stack.job_script = lambda kind, count: job_script(shell, project, stack.env, kind, count)
+    stack.jobs = lambda kind, count: stack.job_script(kind, count)["jobs_per_second"]
     stack.target = chat_load.project_target(stack.url)
     stack.project = project
     return stack
@@ -139,20 +139,23 @@ def start_baseline(directory, python):
         ["daphne", "-b", "127.0.0.1", "-p", str(stack.port), "tutorial.asgi:application"],
         baseline,
     )
-    stack.worker = stack.start("worker", ["python", "-m", "django", "runworker", "jobs"], baseline)
+    worker_command = ["python", "-m", "django", "runworker", "jobs"]
+    stack.worker = stack.start("worker", worker_command, baseline)
+    stack.second_worker = lambda: stack.start("worker-2", worker_command, baseline)
     wait_for_port(stack.port, stack.daphne.process)
-    stack.jobs = lambda kind, count: run_jobs(
+    stack.jobs = lambda kind, count: job_script(
         ["python", BENCH_DIR / "jobs" / "baseline_jobs.py"],
         baseline,
         {**stack.env, "BENCH_DIR": str(directory)},
         kind,
         count,
-    )
+    )["jobs_per_second"]
     stack.target = chat_load.baseline_target(stack.url)
     return stack
 
 
-def run_jobs(command, cwd, env, kind, count):
+def job_script(command, cwd, env, kind, count):
+    """Run a bench/jobs/ script; return the JSON object it prints last."""
     output = subprocess.run(
         command,
         cwd=cwd,
@@ -161,7 +164,7 @@ def run_jobs(command, cwd, env, kind, count):
         text=True,
         check=True,
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])["jobs_per_second"]
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def long_poll(stack, rounds):
@@ -208,8 +211,36 @@ def wait_until_idle(pid, timeout=180):
     raise TimeoutError(f"daphne still busy after {timeout} s")
 
 
-def measure(stack, quick):
+def measure(stack, quick, jobs_only):
     """Every figure for one target, idle memory first, while daphne is fresh."""
+    results = {}
+    if not jobs_only:
+        results.update(measure_daphne(stack, quick))
+    results["worker, empty jobs/s"] = stack.jobs("empty", 500 if quick else 2000)
+    thumbnails = 20 if quick else 100
+    results["worker, thumbnail jobs/s"] = stack.jobs("thumbnail", thumbnails)
+    second = stack.second_worker()
+    time.sleep(3)  # until it has started
+    results["2 workers, thumbnail jobs/s"] = stack.jobs("thumbnail", 2 * thumbnails)
+    second.stop()
+    if hasattr(stack, "project"):
+        results.update(job_costs(stack, 50 if quick else 500))
+    return results
+
+
+def job_costs(stack, count):
+    """What acknowledged delivery costs: latency to an idle worker, Redis memory per job."""
+    latency = stack.job_script("latency", count)
+    stack.worker.stop()
+    memory = stack.job_script("memory", 20 * count)
+    return {
+        "worker, job latency p50 ms": latency["p50_ms"],
+        "worker, job latency p99 ms": latency["p99_ms"],
+        "worker, Redis bytes per queued job": memory["bytes_per_job"],
+    }
+
+
+def measure_daphne(stack, quick):
     idle_count = 1000 if quick else 5000
     duration = 4 if quick else 10
     results = {}
@@ -231,8 +262,6 @@ def measure(stack, quick):
         wake = long_poll(stack, 50 if quick else 200)
         results["long-poll wake-up, p50 ms"] = wake["p50_ms"]
         results["long-poll wake-up, p99 ms"] = wake["p99_ms"]
-    results["worker, empty jobs/s"] = stack.jobs("empty", 500 if quick else 2000)
-    results["worker, thumbnail jobs/s"] = stack.jobs("thumbnail", 20 if quick else 100)
     return results
 
 
@@ -257,7 +286,7 @@ def profile(stack, duration):
 
 # Figures where less is better: their ratio is baseline / project, so that above 1
 # always means the project does better.
-LOWER_IS_BETTER = (" ms", "KiB per connection")
+LOWER_IS_BETTER = (" ms", "KiB per connection", "bytes per queued job")
 
 
 def advantage(metric, project, baseline):
@@ -318,6 +347,9 @@ def main():
     parser.add_argument(
         "--profile", action="store_true", help="also profile daphne during a fan-out, with py-spy"
     )
+    parser.add_argument(
+        "--jobs-only", action="store_true", help="only the worker figures (no table is saved)"
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
@@ -335,13 +367,18 @@ def main():
             stack = start(directory)
             try:
                 print(f"measuring the {name}...", flush=True)
-                results[name] = measure(stack, options.quick)
+                results[name] = measure(stack, options.quick, options.jobs_only)
                 if options.profile:
                     profiles[name] = profile(stack, 10)
             finally:
                 stack.stop()
         report = table(results)
         print(f"\n{machine()}, load generator on the same machine\n\n{report}")
+        for name, figures in results.items():
+            scaling = figures["2 workers, thumbnail jobs/s"] / figures["worker, thumbnail jobs/s"]
+            print(f"{name}: 2 workers make {scaling:.2f}x the thumbnails of one")
+        if options.jobs_only:
+            return
         for name, shares in profiles.items():
             print(f"\nWhere the {name}'s daphne spends its time in a 4x25 fan-out:")
             for part, share in shares:
