@@ -221,6 +221,7 @@ def test_uploads_refused_by_a_full_queue_are_stored_and_done_later(serve, tmp_pa
     )
     upload_backlog(stack, 5)
     queued = queue_stats(stack)["queued"]
+    waiting = [error for _, _, error, _ in images(stack)]
     worker = stack.worker.again(log_path=tmp_path / "worker-2.log")
     try:
         rows = wait_until_none_pending(stack, 5, timeout=60)
@@ -229,6 +230,8 @@ def test_uploads_refused_by_a_full_queue_are_stored_and_done_later(serve, tmp_pa
 
     assert queued == 2
     assert stack.daphne.output().count("not queued, to be sent again later") == 3
+    # The page says why those three wait.
+    assert sum(error.startswith("not queued yet") for error in waiting) == 3
     assert [status for _, status, _, _ in rows] == ["done"] * 5
 
 

@@ -16,14 +16,21 @@ from {{ cookiecutter.project_slug }}.realtime.jobs import send_job
 from .models import Image
 from .routings import DELETE_CHANNEL, GENERATE_CHANNEL
 
+# What a pending image shows while its job waits outside the queue.
+NOT_QUEUED = "not queued yet (the job queue is full or unreachable); it will be sent again"
+
 
 def send_thumbnail_job(image):
-    send_job(
+    queued = send_job(
         GENERATE_CHANNEL,
         {"type": "thumbnails.generate", "image_id": image.pk},
         key=f"generate-{image.pk}",
         owner=image.owner,
     )
+    note = "" if queued else NOT_QUEUED
+    if image.error != note:
+        image.error = note
+        Image.objects.filter(pk=image.pk, status=Image.Status.PENDING).update(error=note)
 
 
 def request_thumbnail(image):

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from thumbnails.jobs import resend_lost_jobs
+from thumbnails.jobs import NOT_QUEUED, resend_lost_jobs
 from thumbnails.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,3 +92,25 @@ def test_images_pending_too_long_are_sent_again_and_recent_ones_not(settings):
     layer = get_channel_layer(settings.WORKER_CHANNEL_LAYER)
     with pytest.raises(asyncio.TimeoutError):
         async_to_sync(asyncio.wait_for)(layer.receive("thumbnails-generate"), 0.1)
+
+
+def test_an_upload_the_queue_refuses_is_stored_and_says_why(client, monkeypatch):
+    monkeypatch.setattr("thumbnails.jobs.send_job", lambda *args, **kwargs: False)
+
+    response = client.post("/thumbnails/", {"original": upload(png_bytes())})
+
+    assert response.status_code == 302
+    image = Image.objects.get()
+    assert (image.status, image.error) == (Image.Status.PENDING, NOT_QUEUED)
+    assert NOT_QUEUED in client.get("/thumbnails/").content.decode()
+
+
+def test_a_re_sent_job_clears_the_note(settings):
+    settings.THUMBNAILS_RESEND_AFTER = 0
+    image = Image.objects.create(original="originals/late.png", error=NOT_QUEUED)
+
+    resend_lost_jobs()
+
+    image.refresh_from_db()
+    assert image.error == ""
+    assert next_job("thumbnails-generate")["image_id"] == image.pk

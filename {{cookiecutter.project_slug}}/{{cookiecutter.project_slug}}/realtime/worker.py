@@ -107,6 +107,7 @@ class Worker:
         self.name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.held = {}  # slot number: the job it is handling
         self.redis_down = False
+        self.turn = 0  # which channel the next take starts at
         self.stopping = asyncio.Event()
 
     def run(self):
@@ -169,7 +170,7 @@ class Worker:
     async def slot(self, number):
         instances = {}
         try:
-            while (job := await self.next_job(number)) is not None:
+            while (job := await self.next_job()) is not None:
                 self.held[number] = job
                 try:
                     await self.run_job(job, instances)
@@ -182,19 +183,19 @@ class Worker:
             for instance in instances.values():
                 instance.stop()
 
-    async def next_job(self, number):
-        """The next job for this slot, or None once the worker is stopping."""
-        start = number
+    async def next_job(self):
+        """The next job, from the channels in turn, or None once the worker is stopping."""
         while not self.stopping.is_set():
             try:
-                for offset in range(len(self.channels)):
-                    channel = self.channels[(start + offset) % len(self.channels)]
+                for _ in self.channels:
+                    # Each take starts at the next channel: a busy one never starves another.
+                    channel = self.channels[self.turn % len(self.channels)]
+                    self.turn += 1
                     job = await self.layer.take(channel, self.name)
                     if job is not None:
                         self.note_redis_up()
                         return job
                 self.note_redis_up()
-                start += 1
                 waiting = asyncio.ensure_future(self.layer.wait_for_jobs(self.channels, 1))
             except (OSError, RedisError) as error:
                 self.note_redis_down(error)

@@ -46,7 +46,7 @@ def recorder():
 
 
 def application():
-    return ChannelNameRouter({"jobs": Recorder.as_asgi()})
+    return ChannelNameRouter({"jobs": Recorder.as_asgi(), "other-jobs": Recorder.as_asgi()})
 
 
 async def eventually(condition, timeout=10):
@@ -197,6 +197,18 @@ async def test_owners_take_turns(job_layer):
     await layer.send("jobs", {"type": "job.run", "n": 100}, owner="visitor")
 
     async with running_worker(application(), ["jobs"], layer):
+        await eventually(lambda: len(Recorder.handled) == 11)
+
+    assert Recorder.handled[:3] == [0, 100, 1]
+
+
+async def test_channels_take_turns(job_layer):
+    layer = job_layer()
+    for n in range(10):
+        await layer.send("jobs", {"type": "job.run", "n": n})
+    await layer.send("other-jobs", {"type": "job.run", "n": 100})
+
+    async with running_worker(application(), ["jobs", "other-jobs"], layer):
         await eventually(lambda: len(Recorder.handled) == 11)
 
     assert Recorder.handled[:3] == [0, 100, 1]
