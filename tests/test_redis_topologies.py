@@ -6,7 +6,8 @@ import subprocess
 import pytest
 import redis
 
-from clients import ChatClient, chat_round_trip
+from clients import ChatClient, chat_round_trip, upload_image
+from images import png_bytes
 from servers import RedisServer, SentinelServer, wait_for_text
 
 ROOMS = [f"room-{number}" for number in range(12)]
@@ -67,6 +68,16 @@ def test_group_messages_cross_shards(serve, redis_url, second_redis):
     assert all(keys_per_shard), keys_per_shard
 
 
+def test_worker_jobs_run_over_shards(serve, redis_url, second_redis):
+    stack = serve(environment={"REDIS_URL": f"{redis_url},{second_redis.url}"})
+
+    upload_image(stack, png_bytes(), name="sharded.png")
+
+    assert "Thumbnail for image 1 written" in wait_for_text(
+        stack.worker.log_path, "Thumbnail for image 1 written"
+    )
+
+
 def test_channel_layer_finds_redis_through_sentinel(serve, redis_server, tmp_path):
     sentinel = SentinelServer(tmp_path, redis_server.port)
     try:
@@ -75,10 +86,14 @@ def test_channel_layer_finds_redis_through_sentinel(serve, redis_server, tmp_pat
             environment={"REDIS_URL": None, "REDIS_SENTINELS": f"127.0.0.1:{sentinel.port}"}
         )
         texts = [frame["text"] for frame in chat_round_trip(stack.url)]
+        # Jobs too: daphne sends them from sync code, the worker takes them.
+        upload_image(stack, png_bytes(), name="through-sentinel.png")
+        log = wait_for_text(stack.worker.log_path, "Thumbnail for image 1 written")
     finally:
         sentinel.stop()
 
     assert texts == ["hello from alice"] * 2
+    assert "Thumbnail for image 1 written" in log
     assert "+monitor master mymaster" in sentinel.server.output()
 
 
