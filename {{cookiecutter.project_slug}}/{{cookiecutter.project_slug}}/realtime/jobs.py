@@ -43,6 +43,8 @@ from redis.sentinel import Sentinel
 logger = logging.getLogger(__name__)
 
 GROUP = "workers"
+# Keys and owners name Redis keys and set members: kept short.
+MAX_NAME_LENGTH = 200
 
 # KEYS: lanes ring, lane stream, key set, counters, doorbell.
 # ARGV: owner, job key ("" for none), payload, capacity.
@@ -290,6 +292,12 @@ class JobChannelLayer(BaseChannelLayer):
             raise TypeError(f"A job is a dict, not {type(message).__name__}.")
         if not isinstance(message.get("type"), str):
             raise ValueError(f"A job needs a string 'type': {message!r}")
+        for name, value in (("key", key), ("owner", owner)):
+            if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH:
+                raise ValueError(
+                    f"A job's {name} is a string of at most {MAX_NAME_LENGTH} "
+                    f"characters, not {value!r}."
+                )
         self.require_valid_channel_name(channel)
         keys = self.keys(channel)
         return (

@@ -218,3 +218,9 @@ async def test_channels_take_turns(job_layer):
 async def test_a_job_without_a_string_type_is_refused_when_sent(job_layer, job):
     with pytest.raises((ValueError, TypeError)):
         await job_layer().send("jobs", job)
+
+
+@pytest.mark.parametrize("names", [{"key": 42}, {"owner": "x" * 201}, {"owner": None}])
+async def test_a_key_or_owner_that_is_not_a_short_string_is_refused(job_layer, names):
+    with pytest.raises(ValueError, match="at most 200 characters"):
+        await job_layer().send("jobs", {"type": "job.run"}, **names)
