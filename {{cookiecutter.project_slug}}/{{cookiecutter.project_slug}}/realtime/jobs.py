@@ -68,8 +68,9 @@ redis.call('LTRIM', KEYS[5], 0, 999)
 return 1
 """
 
-# KEYS: lanes ring. ARGV: lane key prefix, consumer name.
-# Takes the next job in turn from the lanes, removing lanes that are empty.
+# KEYS: lanes ring, busy lanes. ARGV: lane key prefix, consumer name.
+# Takes the next job in turn from the lanes, removing lanes that are empty, and notes
+# its lane as busy (holding jobs in flight, which the sweep looks at).
 # Returns {owner, id, fields} or nil.
 TAKE = """
 for _ = 1, redis.call('LLEN', KEYS[1]) do
@@ -79,6 +80,7 @@ for _ = 1, redis.call('LLEN', KEYS[1]) do
     'STREAMS', lane, '>')
   if read then
     local entry = read[1][2][1]
+    redis.call('SADD', KEYS[2], owner)
     return {owner, entry[1], entry[2]}
   end
   if redis.call('XLEN', lane) == 0 then
@@ -89,8 +91,9 @@ end
 return nil
 """
 
-# KEYS: lane stream, key set, counters, errors, dead-letter stream.
-# ARGV: id, job key, error ("" when handled), dead-letter stream length, attempts made.
+# KEYS: lane stream, key set, counters, errors, dead-letter stream, busy lanes.
+# ARGV: id, job key, error ("" when handled), dead-letter stream length, attempts made,
+# owner.
 # Acknowledges a job, moving it to the dead-letter stream when error is given.
 # Returns 0 when the job was no longer this worker's (already put back in the queue).
 FINISH = """
@@ -98,6 +101,9 @@ local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
 if redis.call('XACK', KEYS[1], 'workers', ARGV[1]) == 0 then return 0 end
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
+if redis.call('XPENDING', KEYS[1], 'workers')[1] == 0 then
+  redis.call('SREM', KEYS[6], ARGV[6])
+end
 if ARGV[2] ~= '' then redis.call('SREM', KEYS[2], ARGV[2]) end
 redis.call('HINCRBY', KEYS[3], 'size', -1)
 if ARGV[3] ~= '' and entry then
@@ -112,14 +118,18 @@ end
 return 1
 """
 
-# KEYS: lanes ring, counters, errors, doorbell. ARGV: lane key prefix, visibility (ms).
+# KEYS: busy lanes, counters, errors, doorbell. ARGV: lane key prefix, visibility (ms).
 # Puts back in the queue every job pending longer than the visibility timeout (its
 # worker died, or asked for a retry by making it look idle), counting the attempt.
+# Only busy lanes can hold such jobs: the sweep costs what is in flight, not the queue.
 SWEEP = """
 local requeued = 0
-for _, owner in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+for _, owner in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local lane = ARGV[1] .. owner
-  local stale = redis.call('XPENDING', lane, 'workers', 'IDLE', ARGV[2], '-', '+', 100)
+  local stale = {}
+  if redis.call('EXISTS', lane) == 1 then
+    stale = redis.call('XPENDING', lane, 'workers', 'IDLE', ARGV[2], '-', '+', 100)
+  end
   for _, pending in ipairs(stale) do
     local id = pending[1]
     local entry = redis.call('XRANGE', lane, id, id)[1]
@@ -138,6 +148,9 @@ for _, owner in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
       redis.call('LPUSH', KEYS[4], '1')
       requeued = requeued + 1
     end
+  end
+  if redis.call('EXISTS', lane) == 0 or redis.call('XPENDING', lane, 'workers')[1] == 0 then
+    redis.call('SREM', KEYS[1], owner)
   end
 end
 redis.call('LTRIM', KEYS[4], 0, 999)
@@ -197,6 +210,7 @@ class ChannelKeys:
         # as its scripts would need there (channels-redis itself has no Cluster support).
         base = prefix + "{" + channel + "}"
         self.lanes = f"{base}:lanes"
+        self.busy = f"{base}:busy"
         self.lane_prefix = f"{base}:lane:"
         self.keys = f"{base}:keys"
         self.counters = f"{base}:counters"
@@ -334,7 +348,7 @@ class JobChannelLayer(BaseChannelLayer):
     async def take(self, channel, consumer):
         """The next job of the channel for this consumer, in turn among owners, or None."""
         keys = self.keys(channel)
-        taken = await self.run(TAKE, channel, [keys.lanes], [keys.lane_prefix, consumer])
+        taken = await self.run(TAKE, channel, [keys.lanes, keys.busy], [keys.lane_prefix, consumer])
         if not taken:
             return None
         owner, entry_id, flat = taken
@@ -368,8 +382,15 @@ class JobChannelLayer(BaseChannelLayer):
             await self.run(
                 FINISH,
                 job.channel,
-                [keys.lane(job.owner), keys.keys, keys.counters, keys.errors, keys.dead],
-                [job.id, job.key, error, self.dead_letter_limit, attempts],
+                [
+                    keys.lane(job.owner),
+                    keys.keys,
+                    keys.counters,
+                    keys.errors,
+                    keys.dead,
+                    keys.busy,
+                ],
+                [job.id, job.key, error, self.dead_letter_limit, attempts, job.owner],
             )
         )
 
@@ -398,7 +419,7 @@ class JobChannelLayer(BaseChannelLayer):
         return await self.run(
             SWEEP,
             channel,
-            [keys.lanes, keys.counters, keys.errors, keys.doorbell],
+            [keys.busy, keys.counters, keys.errors, keys.doorbell],
             [keys.lane_prefix, int(self.visibility_timeout * 1000)],
         )
 
