@@ -11,7 +11,7 @@ from channels.routing import ChannelNameRouter, get_default_application
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver
 from django.urls import reverse as django_reverse
 
-from .routing import Route, find_routes, unwrap
+from .routing import Route, URLRouter, find_routes, unwrap
 
 PROTOCOLS = ("websocket", "http", "channel")
 URL_PROTOCOLS = ("websocket", "http")
@@ -25,9 +25,10 @@ def split_middleware(app):
 
 def routes_of(router):
     """The Route tree of a URL router, this project's or Channels' own."""
-    return tuple(
-        route if isinstance(route, Route) else Route.from_django(route) for route in router.routes
-    )
+    compiled = getattr(router, "_routes", None)
+    if compiled is not None:
+        return compiled
+    return tuple(Route.from_django(route) for route in router.routes)
 
 
 def check_protocol(protocol, known=PROTOCOLS):
@@ -130,26 +131,44 @@ def resolve(path, protocol="websocket", application=None):
     root = protocol_app(protocol, application)
     if root is not None:
         middleware, router = split_middleware(root)
-        found = resolve_in(routes_of(router), path, (), {}, (), middleware)
+        found = resolve_in(router, path, (), (), middleware)
         if found is not None:
             return found
     raise Resolver404({"path": path, "protocol": protocol})
 
 
-def resolve_in(routes, path, outer_args, outer_kwargs, outer_namespaces, middleware):
-    # Routers strip leading slashes at every level, as Django does.
-    matches = find_routes(routes, path.lstrip("/"), outer_args, outer_kwargs, outer_namespaces)
+def resolve_in(router, path, levels, outer_namespaces, middleware):
+    # Routers strip leading slashes at every level, as Channels' does.
+    path = path.lstrip("/")
+    if isinstance(router, URLRouter):
+        matches = find_routes(router._routes, path, levels, outer_namespaces)
+    else:
+        matches = channels_matches(router, path, levels, outer_namespaces)
     for route, rest, args, kwargs, namespaces in matches:
         if not route.nested:
             name = full_name(namespaces, route.name)
             return ResolvedRoute(route.app, args, kwargs, name, middleware)
-        inner_middleware, router = split_middleware(route.app)
+        inner_middleware, inner = split_middleware(route.app)
         found = resolve_in(
-            routes_of(router), rest, args, kwargs, namespaces, middleware + inner_middleware
+            inner, rest, ((args, kwargs),), namespaces, middleware + inner_middleware
         )
         if found is not None:
             return found
     return None
+
+
+def channels_matches(router, path, levels, namespaces):
+    """find_routes() for Channels' own URLRouter, matching as it does: Django's
+    pattern.match (an unanchored re_path matches anywhere), outer args first, extra
+    kwargs over captured ones over outer ones."""
+    outer_args, outer_kwargs = levels[-1] if levels else ((), {})
+    for entry in router.routes:
+        found = entry.pattern.match(path)
+        if found:
+            rest, args, kwargs = found
+            kwargs = {**outer_kwargs, **kwargs, **entry.default_args}
+            route = Route.from_django(entry)
+            yield route, rest, (*outer_args, *args), kwargs, namespaces
 
 
 class URLConf:

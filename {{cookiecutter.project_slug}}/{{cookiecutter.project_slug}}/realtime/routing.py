@@ -18,17 +18,64 @@ from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
 logger = logging.getLogger(__name__)
 
 
+# Where middleware keeps the app it wraps: Channels' BaseMiddleware (and so
+# AuthMiddlewareStack) in .inner, OriginValidator in .application, hand-written
+# middleware often in .app; functools.wraps leaves .__wrapped__.
+INNER_ATTRIBUTES = ("inner", "application", "app", "__wrapped__")
+# How deep middleware may nest before the search gives up (self-referencing closures).
+MAX_DEPTH = 20
+
+
+def is_router(app):
+    """Whether app routes on the rest of the path (this router, or Channels' URLRouter)."""
+    return getattr(app, "_path_routing", False) is True
+
+
+def inner_app(app, depth=0):
+    """The app that middleware app wraps, or None if it wraps none that can be seen.
+
+    The rule: the first callable of app's attributes inner, application, app and
+    __wrapped__; for function-style middleware (a closure), the one callable in its
+    closure that is itself a consumer, a router or middleware by this rule.
+    Consumers and routers wrap nothing.
+    """
+    if hasattr(app, "consumer_class") or is_router(app) or depth > MAX_DEPTH:
+        return None
+    for name in INNER_ATTRIBUTES:
+        inner = getattr(app, name, None)
+        if callable(inner):
+            return inner
+    held = []
+    for cell in getattr(app, "__closure__", None) or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # a cell not yet filled
+            continue
+        if contents is not app and callable(contents) and is_app(contents, depth + 1):
+            held.append(contents)
+    return held[0] if len(held) == 1 else None
+
+
+def is_app(candidate, depth=0):
+    """Whether candidate is a consumer, a router, or middleware around one of them."""
+    if hasattr(candidate, "consumer_class") or is_router(candidate):
+        return True
+    inner = inner_app(candidate, depth)
+    return inner is not None and is_app(inner, depth + 1)
+
+
 def unwrap(app):
     """Yield app, then the app inside it, and so on through every layer of middleware."""
-    while app is not None:
+    seen = set()
+    while app is not None and id(app) not in seen:
+        seen.add(id(app))
         yield app
-        # Channels' middleware keeps its inner app in .inner, OriginValidator in .application.
-        app = getattr(app, "inner", None) or getattr(app, "application", None)
+        app = inner_app(app)
 
 
 def routes_further(app):
     """Whether app, or the app inside its middleware, routes on the rest of the path."""
-    return any(getattr(layer, "_path_routing", False) for layer in unwrap(app))
+    return any(is_router(layer) for layer in unwrap(app))
 
 
 def matcher(pattern):
@@ -47,8 +94,10 @@ def matcher(pattern):
         found = match(path)
         if found is None:
             return None
-        kwargs = {key: value for key, value in found.groupdict().items() if value is not None}
-        args = () if kwargs else found.groups()
+        # As Django's RegexPattern: any named group, matched or not, drops unnamed ones.
+        captured = found.groupdict()
+        args = () if captured else found.groups()
+        kwargs = {key: value for key, value in captured.items() if value is not None}
         return path[found.end() :], args, kwargs
 
     return match_start
@@ -73,6 +122,9 @@ def literal_prefix(pattern):
         route = pattern._route
         return route.split("<", 1)[0] if isinstance(route, str) else ""
     regex = pattern._regex if isinstance(pattern._regex, str) else ""
+    if "|" in regex:
+        # An alternative may start with anything: no text is common to every match.
+        return ""
     prefix = []
     for char in regex.removeprefix("^"):
         if char not in LITERAL_CHARACTERS:
@@ -128,10 +180,12 @@ class Route:
         return cls(pattern, entry.default_args, app=entry.callback, nested=nested, name=entry.name)
 
 
-def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
+def find_routes(routes, path, levels=(), namespaces=()):
     """Yield (route, rest of path, args, kwargs, namespaces) for each app route matching path.
 
-    Routes come in order; namespaces are those of the include()s passed through.
+    Routes come in order; levels are the (args, kwargs) captured by the include()s or
+    enclosing routers passed through, outermost first; namespaces those of the
+    include()s.
     """
     for route in routes:
         if not path.startswith(route.prefix):
@@ -139,16 +193,29 @@ def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
         found = route.match(path)
         if found is None:
             continue
-        rest, new_args, new_kwargs = found
-        # As in Django: extra kwargs of a route win over its captures, inner over outer.
-        merged = {**kwargs, **new_kwargs} if kwargs else new_kwargs
+        rest, args, kwargs = found
         if route.extra_kwargs:
-            merged = {**merged, **route.extra_kwargs}
+            kwargs = {**kwargs, **route.extra_kwargs}
+        inner_levels = (*levels, (args, kwargs))
         if route.app is None:
             inner_namespaces = namespaces + ((route.namespace,) if route.namespace else ())
-            yield from find_routes(route.routes, rest, args + new_args, merged, inner_namespaces)
+            yield from find_routes(route.routes, rest, inner_levels, inner_namespaces)
         else:
-            yield route, rest, args + new_args, merged, namespaces
+            yield route, rest, *resolved_arguments(inner_levels), namespaces
+
+
+def resolved_arguments(levels):
+    """(args, kwargs) of a match through nested levels, as django.urls.resolve() gives them.
+
+    Inner kwargs win over outer ones; a level's positional args are kept only while
+    no level from it inward has kwargs (the innermost level's always are).
+    """
+    args, kwargs = levels[-1]
+    for level_args, level_kwargs in reversed(levels[:-1]):
+        kwargs = {**level_kwargs, **kwargs}
+        if not kwargs:
+            args = level_args + args
+    return tuple(args), kwargs
 
 
 class URLRouter:
@@ -158,9 +225,14 @@ class URLRouter:
     _path_routing = True
 
     def __init__(self, routes):
-        self.routes = tuple(Route.from_django(entry) for entry in routes)
+        # Django's pattern objects, as in Channels' URLRouter, for tools that read them;
+        # the router itself uses their compiled form.
+        self.routes = list(routes)
+        self._routes = tuple(Route.from_django(entry) for entry in self.routes)
 
     async def __call__(self, scope, receive, send):
+        if "path" not in scope and "path_remaining" not in scope:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
         outermost = "path_remaining" not in scope
         path = scope["path"] if outermost else scope["path_remaining"]
         if outermost:
@@ -169,20 +241,19 @@ class URLRouter:
                 return await self.refuse(scope, receive, send)
             path = path[len(root_path) :]
         path = path.lstrip("/")
-        # An enclosing router's captures come first; ours win on a clash.
-        outer = scope.get("url_route", {"args": (), "kwargs": {}})
-        for route, rest, args, kwargs, _ in find_routes(
-            self.routes, path, outer["args"], outer["kwargs"]
-        ):
+        # An enclosing router's captures are one more level, outside ours.
+        outer = scope.get("url_route")
+        levels = ((tuple(outer["args"]), outer["kwargs"]),) if outer else ()
+        for route, rest, args, kwargs, _ in find_routes(self._routes, path, levels):
             url_route = {"args": args, "kwargs": kwargs}
             try:
                 return await route.app(
                     {**scope, "path_remaining": rest, "url_route": url_route}, receive, send
                 )
             except Resolver404:
-                # A nested router found nothing: try the next route, as Django does.
-                if not route.nested:
-                    raise
+                # A router inside it found nothing (seen through middleware or not):
+                # try the next route, as Django and Channels do.
+                continue
         if not outermost:
             raise Resolver404({"path": path})
         return await self.refuse(scope, receive, send)

@@ -1,6 +1,7 @@
 """The include()-aware URLRouter, against hand-built routing trees."""
 
 import logging
+from unittest.mock import AsyncMock
 
 import pytest
 from channels.auth import AuthMiddlewareStack
@@ -9,7 +10,15 @@ from channels.routing import ProtocolTypeRouter
 from channels.routing import URLRouter as ChannelsURLRouter
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import URLPattern, URLResolver, include, path, re_path, register_converter
+from django.urls import (
+    Resolver404,
+    URLPattern,
+    URLResolver,
+    include,
+    path,
+    re_path,
+    register_converter,
+)
 
 from ..resolvers import iter_routes, resolve, reverse
 from ..routing import URLRouter, as_prefix
@@ -281,3 +290,46 @@ async def test_future_channels_router_with_include_works_around_and_inside_ours(
     assert (await route(theirs_inside, "/o/theirs/in/4/"))["url_route"]["kwargs"] == {"n": 4}
     application = ProtocolTypeRouter({"websocket": theirs_inside})
     assert resolve("/o/theirs/in/4/", application=application).kwargs == {"n": 4}
+
+
+async def test_an_app_with_a_truthy_path_routing_attribute_is_no_router():
+    # Channels asks for `_path_routing is True`; a mock answers anything truthy.
+    mock = AsyncMock()
+    router = URLRouter([path("mocked/", mock)])
+
+    assert await route(router, "/mocked/more/") is None
+    assert mock.await_count == 0
+
+
+async def test_a_scope_without_a_path_is_refused_as_channels_refuses_it():
+    router = URLRouter([path("chat/", consumer)])
+
+    with pytest.raises(ValueError, match="No 'path' key in connection scope"):
+        await router({"type": "websocket"}, None, None)
+
+
+def test_routes_are_djangos_pattern_objects_as_in_channels():
+    inner = [path("room/", consumer, name="room")]
+    router = URLRouter([path("chat/", consumer, name="chat"), path("app/", include(inner))])
+
+    assert [type(entry) for entry in router.routes] == [URLPattern, URLResolver]
+    assert router.routes[0].callback is consumer
+    assert str(router.routes[1].pattern) == "app/"
+
+
+@pytest.mark.parametrize("path_text", ["/chat/room/lobby/", "/chat/xx/room/lobby/", "/chat/x/"])
+async def test_resolve_agrees_with_live_routing_through_a_channels_router(path_text):
+    # Inside Channels' own URLRouter, Channels' matching applies: an unanchored
+    # re_path matches anywhere in what is left of the path.
+    inner = ChannelsURLRouter([re_path(r"room/(?P<room>\w+)/$", consumer, name="room")])
+    router = URLRouter([re_path(r"chat/", inner)])
+
+    live_scope = await route(router, path_text)
+    try:
+        found = resolve(path_text, "websocket", ProtocolTypeRouter({"websocket": router}))
+    except Resolver404:
+        found = None
+
+    assert (found is None) == (live_scope is None)
+    if found is not None:
+        assert found.kwargs == live_scope["url_route"]["kwargs"] == {"room": "lobby"}
