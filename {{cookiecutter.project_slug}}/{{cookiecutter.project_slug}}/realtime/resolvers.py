@@ -131,37 +131,34 @@ def resolve(path, protocol="websocket", application=None):
     root = protocol_app(protocol, application)
     if root is not None:
         middleware, router = split_middleware(root)
-        found = resolve_in(router, path, (), (), middleware)
+        found = resolve_in(router, path, (), {}, (), middleware)
         if found is not None:
             return found
     raise Resolver404({"path": path, "protocol": protocol})
 
 
-def resolve_in(router, path, levels, outer_namespaces, middleware):
+def resolve_in(router, path, outer_args, outer_kwargs, outer_namespaces, middleware):
     # Routers strip leading slashes at every level, as Channels' does.
     path = path.lstrip("/")
     if isinstance(router, URLRouter):
-        matches = find_routes(router._routes, path, levels, outer_namespaces)
+        matches = find_routes(router._routes, path, outer_args, outer_kwargs, outer_namespaces)
     else:
-        matches = channels_matches(router, path, levels, outer_namespaces)
+        matches = channels_matches(router, path, outer_args, outer_kwargs, outer_namespaces)
     for route, rest, args, kwargs, namespaces in matches:
         if not route.nested:
             name = full_name(namespaces, route.name)
             return ResolvedRoute(route.app, args, kwargs, name, middleware)
         inner_middleware, inner = split_middleware(route.app)
-        found = resolve_in(
-            inner, rest, ((args, kwargs),), namespaces, middleware + inner_middleware
-        )
+        found = resolve_in(inner, rest, args, kwargs, namespaces, middleware + inner_middleware)
         if found is not None:
             return found
     return None
 
 
-def channels_matches(router, path, levels, namespaces):
+def channels_matches(router, path, outer_args, outer_kwargs, namespaces):
     """find_routes() for Channels' own URLRouter, matching as it does: Django's
     pattern.match (an unanchored re_path matches anywhere), outer args first, extra
     kwargs over captured ones over outer ones."""
-    outer_args, outer_kwargs = levels[-1] if levels else ((), {})
     for entry in router.routes:
         found = entry.pattern.match(path)
         if found:

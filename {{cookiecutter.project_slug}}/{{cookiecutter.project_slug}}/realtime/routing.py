@@ -180,42 +180,32 @@ class Route:
         return cls(pattern, entry.default_args, app=entry.callback, nested=nested, name=entry.name)
 
 
-def find_routes(routes, path, levels=(), namespaces=()):
+def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
     """Yield (route, rest of path, args, kwargs, namespaces) for each app route matching path.
 
-    Routes come in order; levels are the (args, kwargs) captured by the include()s or
-    enclosing routers passed through, outermost first; namespaces those of the
-    include()s.
+    Routes come in order; args and kwargs are what the include()s or enclosing routers
+    passed through have captured, namespaces those of the include()s. Arguments add up
+    as in django.urls.resolve(): inner kwargs win over outer ones, and a level's
+    positional args are kept only while no level from it inward has kwargs.
     """
+    if kwargs:
+        args = ()
     for route in routes:
         if not path.startswith(route.prefix):
             continue
         found = route.match(path)
         if found is None:
             continue
-        rest, args, kwargs = found
+        rest, new_args, new_kwargs = found
         if route.extra_kwargs:
-            kwargs = {**kwargs, **route.extra_kwargs}
-        inner_levels = (*levels, (args, kwargs))
+            new_kwargs = {**new_kwargs, **route.extra_kwargs}
+        merged = {**kwargs, **new_kwargs} if kwargs else new_kwargs
         if route.app is None:
             inner_namespaces = namespaces + ((route.namespace,) if route.namespace else ())
-            yield from find_routes(route.routes, rest, inner_levels, inner_namespaces)
+            inner_args = () if new_kwargs else args + new_args
+            yield from find_routes(route.routes, rest, inner_args, merged, inner_namespaces)
         else:
-            yield route, rest, *resolved_arguments(inner_levels), namespaces
-
-
-def resolved_arguments(levels):
-    """(args, kwargs) of a match through nested levels, as django.urls.resolve() gives them.
-
-    Inner kwargs win over outer ones; a level's positional args are kept only while
-    no level from it inward has kwargs (the innermost level's always are).
-    """
-    args, kwargs = levels[-1]
-    for level_args, level_kwargs in reversed(levels[:-1]):
-        kwargs = {**level_kwargs, **kwargs}
-        if not kwargs:
-            args = level_args + args
-    return tuple(args), kwargs
+            yield route, rest, new_args if new_kwargs else args + new_args, merged, namespaces
 
 
 class URLRouter:
@@ -242,9 +232,10 @@ class URLRouter:
             path = path[len(root_path) :]
         path = path.lstrip("/")
         # An enclosing router's captures are one more level, outside ours.
-        outer = scope.get("url_route")
-        levels = ((tuple(outer["args"]), outer["kwargs"]),) if outer else ()
-        for route, rest, args, kwargs, _ in find_routes(self._routes, path, levels):
+        outer = scope.get("url_route", {"args": (), "kwargs": {}})
+        for route, rest, args, kwargs, _ in find_routes(
+            self._routes, path, tuple(outer["args"]), outer["kwargs"]
+        ):
             url_route = {"args": args, "kwargs": kwargs}
             try:
                 return await route.app(
