@@ -6,9 +6,11 @@ from channels.consumer import AsyncConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.handlers.asgi import ASGIHandler
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from .resolvers import PROTOCOLS, describe, iter_routes
+from .routing import INNER_ATTRIBUTES, inner_app, is_router
 
 # Strings a channel-layer group name cannot hold: only ASCII letters, digits, - _ and .
 GROUP_NAME_PROBES = ("é", " ", "/", "%", ":", "@", "+", "~")
@@ -83,13 +85,38 @@ def check_route(route):
                 )
 
 
+def hides_its_app(app):
+    """Whether app seems to wrap another app that the router cannot find (see
+    routing.inner_app): an object of some other class, or a closure over callables."""
+    if hasattr(app, "consumer_class") or is_router(app) or inner_app(app) is not None:
+        return False
+    if isinstance(app, type | ASGIHandler):
+        return False
+    closure = getattr(app, "__closure__", None)
+    if closure is not None or hasattr(app, "__code__"):
+        return any(callable(cell.cell_contents) for cell in closure or ())
+    return True
+
+
+def opaque_middleware(route):
+    if hides_its_app(route.app):
+        yield Warning(
+            f"{route.protocol} route {route.pattern!r} leads to {describe(route.app)}, "
+            "which may wrap an app this project's router cannot see.",
+            hint="If it wraps a router, that router is taken for an endpoint and its routes "
+            f"never match: keep the wrapped app in one of {', '.join(INNER_ATTRIBUTES)}.",
+            id="realtime.W005",
+        )
+
+
 def route_problems(application=None):
     """Every problem check_route finds in the routes of application (asgi.py's by default)."""
     return [
         problem
         for protocol in PROTOCOLS
         for route in iter_routes(protocol, application)
-        for problem in check_route(route)
+        for check in (check_route, opaque_middleware)
+        for problem in check(route)
     ]
 
 

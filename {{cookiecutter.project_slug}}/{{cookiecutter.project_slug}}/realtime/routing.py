@@ -2,10 +2,20 @@
 
 Channels' URLRouter raises ImproperlyConfigured on include(), and a router wrapped
 in middleware behind path() never matches (django/channels#1428). This router walks
-Django's own URLResolver tree instead of flattening it, so converters, kwargs,
-prefixes and namespaces behave as in urls.py, and it looks through middleware to
-find nested routers. One difference from Django, on purpose: a re_path matches
-only from the start of the remaining path, anchored or not.
+Django's own URLResolver tree instead of flattening it: for any tree Django accepts it
+picks the route django.urls.resolve() picks, with the same args and kwargs
+(tests/test_routing_differential.py checks random trees), and it looks through
+middleware to find nested routers (the rule is in inner_app(); `manage.py check`
+warns about middleware it cannot see through).
+
+The differences from Django, on purpose:
+
+- a path no route matches ends the connection (a websocket closed, an HTTP 404) with
+  one log line, where Django raises Resolver404;
+- a re_path matches only from the start of the remaining path, anchored or not;
+- include() is accepted, and a router nested in a route (a URLRouter, perhaps inside
+  middleware) counts as an include() of its routes; as in Channels, each router
+  strips the leading slashes of what is left of the path.
 """
 
 import logging

@@ -76,3 +76,25 @@ def test_worker_channels_on_the_in_memory_layer(settings):
 
     assert ids(on_memory) == ["realtime.W004"]
     assert on_redis == []
+
+
+class HidesItsApp:
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+
+    async def __call__(self, scope, receive, send):
+        return await self.wrapped(scope, receive, send)
+
+
+class KeepsApp(HidesItsApp):
+    def __init__(self, wrapped):
+        self.app = wrapped
+
+
+def test_middleware_whose_inner_app_cannot_be_found():
+    inner = URLRouter([path("room/", RecordingConsumer.as_asgi())])
+    hidden = websocket_app(path("chat/", HidesItsApp(inner)))
+    seen = websocket_app(path("chat/", KeepsApp(inner)))
+
+    assert ids(route_problems(hidden)) == ["realtime.W005"]
+    assert route_problems(seen) == []
