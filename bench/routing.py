@@ -1,5 +1,6 @@
-"""Routing benchmark: bakes the default project and times its router with three levels
-of include() against the same routes flat in Channels' URLRouter (routing_workload.py).
+"""Routing benchmark: bakes the default project and times its router against Channels'
+URLRouter on two shapes of the same routes, flat and through three levels of include()
+(routing_workload.py), printing a table with the ratios.
 
 Run from the template repository: .venv/bin/python bench/routing.py [rounds]
 """

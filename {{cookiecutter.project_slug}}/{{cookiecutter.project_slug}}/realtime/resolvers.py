@@ -11,7 +11,7 @@ from channels.routing import ChannelNameRouter, get_default_application
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver
 from django.urls import reverse as django_reverse
 
-from .routing import Route, URLRouter, find_routes, unwrap
+from .routing import Route, RouteTable, URLRouter, find_routes, unwrap
 
 PROTOCOLS = ("websocket", "http", "channel")
 URL_PROTOCOLS = ("websocket", "http")
@@ -28,7 +28,7 @@ def routes_of(router):
     compiled = getattr(router, "_routes", None)
     if compiled is not None:
         return compiled
-    return tuple(Route.from_django(route) for route in router.routes)
+    return RouteTable(Route.from_django(route) for route in router.routes)
 
 
 def check_protocol(protocol, known=PROTOCOLS):
