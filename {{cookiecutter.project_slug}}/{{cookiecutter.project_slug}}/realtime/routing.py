@@ -206,8 +206,10 @@ class RouteTable:
         self.finder = None
         patterns = [route.pattern for route in self.routes]
         prefixes = {route.prefix for route in self.routes}
-        if len(prefixes) <= len(self.routes) // 2 and all(
-            isinstance(pattern, RoutePattern) for pattern in patterns
+        if (
+            len(self.routes) > 1
+            and len(prefixes) <= len(self.routes) // 2
+            and all(isinstance(pattern, RoutePattern) for pattern in patterns)
         ):
             self.finder = re.compile(
                 "|".join(

@@ -333,3 +333,7 @@ async def test_resolve_agrees_with_live_routing_through_a_channels_router(path_t
     assert (found is None) == (live_scope is None)
     if found is not None:
         assert found.kwargs == live_scope["url_route"]["kwargs"] == {"room": "lobby"}
+
+
+async def test_an_empty_router_refuses_every_path():
+    assert await route(URLRouter([]), "/anything/") is None
