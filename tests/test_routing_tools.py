@@ -53,7 +53,7 @@ def test_check_catches_a_stream_capture_a_group_name_cannot_hold(baked, project_
     assert "realtime.E003" in result.stderr
 
 
-def test_routing_benchmark_prints_its_ratio(baked, generated_python):
+def test_routing_benchmark_prints_its_table(baked, generated_python):
     project = baked()
     result = subprocess.run(
         [
@@ -68,4 +68,6 @@ def test_routing_benchmark_prints_its_ratio(baked, generated_python):
         text=True,
         check=True,
     )
-    assert re.search(r"ratio include\(\) / Channels flat: \d+\.\d\d", result.stdout)
+    # A row per shape: three timings, then the two ratios.
+    rows = re.findall(r"^\| ([a-z ]+) \|(?: \d+\.\d\d \|){5}$", result.stdout, re.MULTILINE)
+    assert rows == ["literal prefixes", "converters in prefixes"]
