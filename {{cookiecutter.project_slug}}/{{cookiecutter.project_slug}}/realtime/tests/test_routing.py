@@ -17,11 +17,11 @@ from django.urls import (
     include,
     path,
     re_path,
-    register_converter,
 )
 
 from ..resolvers import iter_routes, resolve, reverse
 from ..routing import URLRouter, as_prefix
+from . import converters  # noqa: F401 (registers the "year" converter)
 from .recording import RecordingConsumer, RecordingHttpConsumer, seen_scopes
 
 # Channels closes stale database connections on every message a consumer handles.
@@ -50,19 +50,6 @@ async def http_route(router, path):
     """GET path; return the scope the consumer saw, or None for a 404."""
     response = await HttpCommunicator(router, "GET", path).get_response()
     return seen_scopes[-1] if response["status"] == 200 else None
-
-
-class YearConverter:
-    regex = "[0-9]{4}"
-
-    def to_python(self, value):
-        return int(value)
-
-    def to_url(self, value):
-        return f"{value:04d}"
-
-
-register_converter(YearConverter, "year")
 
 
 class TagMiddleware(BaseMiddleware):

@@ -23,7 +23,6 @@ from django.urls import (
     include,
     path,
     re_path,
-    register_converter,
 )
 from django.urls import reverse as django_reverse
 from django.urls.resolvers import RegexPattern
@@ -32,23 +31,12 @@ from hypothesis import strategies as st
 
 from ..resolvers import URLConf, resolve
 from ..routing import URLRouter
+from . import converters  # noqa: F401 (registers the "year" converter)
 
 WORDS = ("a", "b", "c")
 SEGMENTS = (*WORDS, "1", "12", "2024", "x-y", "é", "a.b")
-CONVERTERS = ("int", "slug", "str", "path", "year4")
+CONVERTERS = ("int", "slug", "str", "path", "year")
 
-
-class FourDigitYear:
-    regex = "[0-9]{4}"
-
-    def to_python(self, value):
-        return int(value)
-
-    def to_url(self, value):
-        return f"{value:04d}"
-
-
-register_converter(FourDigitYear, "year4")
 
 hits = []
 counter = itertools.count()
@@ -165,7 +153,7 @@ random_paths = (
 )
 # A value each converter accepts, and texts a re_path may match, to build paths that
 # reach routes (random ones mostly do not).
-SAMPLE_VALUES = {"int": "12", "slug": "x-y", "str": "é", "path": "a/12", "year4": "2024"}
+SAMPLE_VALUES = {"int": "12", "slug": "x-y", "str": "é", "path": "a/12", "year": "2024"}
 REGEX_TEXTS = [
     word + "/" + tail
     for word in WORDS
