@@ -10,7 +10,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from .resolvers import PROTOCOLS, describe, iter_routes
-from .routing import INNER_ATTRIBUTES, inner_app, is_router
+from .routing import INNER_ATTRIBUTES, closure_callables, inner_app, is_router
 
 # Strings a channel-layer group name cannot hold: only ASCII letters, digits, - _ and .
 GROUP_NAME_PROBES = ("é", " ", "/", "%", ":", "@", "+", "~")
@@ -92,9 +92,8 @@ def hides_its_app(app):
         return False
     if isinstance(app, type | ASGIHandler):
         return False
-    closure = getattr(app, "__closure__", None)
-    if closure is not None or hasattr(app, "__code__"):
-        return any(callable(cell.cell_contents) for cell in closure or ())
+    if hasattr(app, "__code__"):  # a function: middleware if it closes over callables
+        return bool(closure_callables(app))
     return True
 
 

@@ -56,15 +56,25 @@ def inner_app(app, depth=0):
         inner = getattr(app, name, None)
         if callable(inner):
             return inner
-    held = []
+    held = [
+        held_app
+        for held_app in closure_callables(app)
+        if held_app is not app and is_app(held_app, depth + 1)
+    ]
+    return held[0] if len(held) == 1 else None
+
+
+def closure_callables(app):
+    """The callables a function's closure holds (none for anything else)."""
+    found = []
     for cell in getattr(app, "__closure__", None) or ():
         try:
             contents = cell.cell_contents
         except ValueError:  # a cell not yet filled
             continue
-        if contents is not app and callable(contents) and is_app(contents, depth + 1):
-            held.append(contents)
-    return held[0] if len(held) == 1 else None
+        if callable(contents):
+            found.append(contents)
+    return found
 
 
 def is_app(candidate, depth=0):

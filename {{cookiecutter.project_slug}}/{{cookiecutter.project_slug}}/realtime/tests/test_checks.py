@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from ..checks import route_problems, worker_problems
 from ..routing import URLRouter
+from .middleware import HidesItsApp, KeepsApp
 from .recording import RecordingConsumer
 
 
@@ -78,19 +79,6 @@ def test_worker_channels_on_the_in_memory_layer(settings):
     assert on_redis == []
 
 
-class HidesItsApp:
-    def __init__(self, wrapped):
-        self.wrapped = wrapped
-
-    async def __call__(self, scope, receive, send):
-        return await self.wrapped(scope, receive, send)
-
-
-class KeepsApp(HidesItsApp):
-    def __init__(self, wrapped):
-        self.app = wrapped
-
-
 def test_middleware_whose_inner_app_cannot_be_found():
     inner = URLRouter([path("room/", RecordingConsumer.as_asgi())])
     hidden = websocket_app(path("chat/", HidesItsApp(inner)))
@@ -98,3 +86,15 @@ def test_middleware_whose_inner_app_cannot_be_found():
 
     assert ids(route_problems(hidden)) == ["realtime.W005"]
     assert route_problems(seen) == []
+
+
+def test_an_endpoint_closing_over_a_name_not_yet_bound_is_checked_without_error():
+    def make_endpoint():
+        async def endpoint(scope, receive, send):
+            return await later(scope, receive, send)
+
+        return endpoint
+
+        later = None  # noqa: F841 (never reached: the closure's cell stays empty)
+
+    assert route_problems(websocket_app(path("x/", make_endpoint()))) == []
