@@ -423,17 +423,21 @@ class JobChannelLayer(BaseChannelLayer):
             [keys.lane_prefix, int(self.visibility_timeout * 1000)],
         )
 
-    async def wait_for_jobs(self, channels, timeout):
-        """Return when a job may have been sent to one of the channels, or after timeout."""
-        # BLPOP blocks its connection: one per host keeps the others free.
+    def channels_by_host(self, channels):
+        """{host index: the channels, of those given, that live on that Redis server}."""
         by_host = {}
         for channel in channels:
             by_host.setdefault(self.host_index(channel), []).append(channel)
+        return by_host
+
+    async def wait_for_jobs(self, channels, timeout):
+        """Return when a job may have been sent to one of the channels, or after timeout."""
+        # BLPOP blocks its connection: one per host keeps the others free.
         waits = [
-            self.async_client(names[0]).blpop(
+            self.host_client(index).blpop(
                 [self.keys(name).doorbell for name in names], timeout=timeout
             )
-            for names in by_host.values()
+            for index, names in self.channels_by_host(channels).items()
         ]
         tasks = [asyncio.ensure_future(wait) for wait in waits]
         try:
@@ -472,11 +476,14 @@ class JobChannelLayer(BaseChannelLayer):
             for _, fields in entries
         ]
 
-    async def appends_to_disk(self, channel):
-        """Whether the Redis server holding the channel keeps an append-only file, so that
-        a restart keeps the jobs it held."""
-        info = await self.async_client(channel).info("persistence")
-        return bool(info.get("aof_enabled"))
+    async def channels_without_append_only_file(self, channels):
+        """Those of channels whose Redis server keeps no append-only file, so that a
+        restart of it would lose their jobs (each server asked once)."""
+        lost = []
+        for index, names in self.channels_by_host(channels).items():
+            if not (await self.host_client(index).info("persistence")).get("aof_enabled"):
+                lost.extend(names)
+        return lost
 
     async def flush(self):
         """Delete every job of every worker channel (for tests)."""

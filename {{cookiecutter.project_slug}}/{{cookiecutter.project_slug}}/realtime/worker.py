@@ -145,13 +145,12 @@ class Worker:
 
     async def warn_without_persistence(self):
         try:
-            for channel in self.channels:
-                if not await self.layer.appends_to_disk(channel):
-                    logger.warning(
-                        "Redis for %s keeps no append-only file: a Redis restart loses the "
-                        "jobs it holds (run it with --appendonly yes)",
-                        channel,
-                    )
+            if lost := await self.layer.channels_without_append_only_file(self.channels):
+                logger.warning(
+                    "Redis for %s keeps no append-only file: a Redis restart loses the "
+                    "jobs it holds (run it with --appendonly yes)",
+                    ", ".join(lost),
+                )
         except (OSError, RedisError) as error:
             self.note_redis_down(error)
 
