@@ -14,7 +14,6 @@ import itertools
 import re
 from urllib.parse import unquote
 
-from channels.middleware import BaseMiddleware
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import (
     NoReverseMatch,
@@ -32,6 +31,7 @@ from hypothesis import strategies as st
 from ..resolvers import URLConf, resolve
 from ..routing import URLRouter
 from . import converters  # noqa: F401 (registers the "year" converter)
+from .middleware import KeepsApp, KeepsInner, function_middleware
 
 WORDS = ("a", "b", "c")
 SEGMENTS = (*WORDS, "1", "12", "2024", "x-y", "é", "a.b")
@@ -51,25 +51,6 @@ def leaf():
 
     app.number = number
     return app
-
-
-class KeepsInner(BaseMiddleware):
-    pass
-
-
-class KeepsApp:
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        return await self.app(scope, receive, send)
-
-
-def function_middleware(app):
-    async def middleware(scope, receive, send):
-        return await app(scope, receive, send)
-
-    return middleware
 
 
 MIDDLEWARE = (KeepsInner, KeepsApp, function_middleware, lambda app: app)
