@@ -217,7 +217,9 @@ def measure(stack, quick, jobs_only):
     if not jobs_only:
         results.update(measure_daphne(stack, quick))
     results["worker, empty jobs/s"] = stack.jobs("empty", 500 if quick else 2000)
-    thumbnails = 20 if quick else 100
+    # Enough jobs for several seconds of work: with fewer the start and the last poll
+    # weigh on the figure.
+    thumbnails = 40 if quick else 500
     results["worker, thumbnail jobs/s"] = stack.jobs("thumbnail", thumbnails)
     second = stack.second_worker()
     time.sleep(3)  # until it has started

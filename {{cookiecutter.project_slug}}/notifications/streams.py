@@ -1,8 +1,7 @@
 """Publishing notifications, and reading back those a client missed."""
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 from .models import Notification
 
@@ -18,18 +17,16 @@ def stream_group_name(stream):
 
 async def publish(stream, data):
     """Store data (any JSON-serialisable value) on stream and wake every client polling it."""
-    notification = (await Notification.objects.acreate(stream=stream, data=data)).as_dict()
+    notification = await sync_to_async(store)(stream, data)
     await wake(stream, notification)
     return notification
 
 
-def publish_from_sync(stream, data):
-    """publish() for sync code, such as a worker's handler: the database is written from
-    this thread, and only the wake-up, once the transaction commits, goes through the
-    event loop."""
-    notification = Notification.objects.create(stream=stream, data=data).as_dict()
-    transaction.on_commit(lambda: async_to_sync(wake)(stream, notification))
-    return notification
+def store(stream, data):
+    """The first half of publish(), for sync code such as a worker's handler: store data
+    on stream and return the notification, for the caller to wake() the stream with
+    once the transaction has committed."""
+    return Notification.objects.create(stream=stream, data=data).as_dict()
 
 
 async def wake(stream, notification):
