@@ -1,12 +1,13 @@
 """A URLRouter that accepts Django's include(), so each app keeps its own routings.py.
 
 Channels' URLRouter raises ImproperlyConfigured on include(), and a router wrapped
-in middleware behind path() never matches (django/channels#1428). This router walks
-Django's own URLResolver tree instead of flattening it: for any tree Django accepts it
-picks the route django.urls.resolve() picks, with the same args and kwargs
+in middleware behind path() never matches (django/channels#1428). This router reads
+Django's own URLResolver tree: for any tree Django accepts it picks the route
+django.urls.resolve() picks, with the same args and kwargs
 (tests/test_routing_differential.py checks random trees), and it looks through
 middleware to find nested routers (the rule is in inner_app(); `manage.py check`
-warns about middleware it cannot see through).
+warns about middleware it cannot see through). For speed it matches each app route
+together with the include()s above it, in one step (see Leaf).
 
 The differences from Django, on purpose:
 
@@ -21,7 +22,8 @@ The differences from Django, on purpose:
 import logging
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.urls import Resolver404
 from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
@@ -106,7 +108,7 @@ def matcher(pattern):
     must not match in the middle of a path here, so regexes match from the start.
     """
     if isinstance(pattern, RoutePattern):
-        return literal_matcher(pattern) or pattern.match
+        return pattern.match
     regex = pattern.regex
     endpoint_must_end = pattern._is_endpoint and regex.pattern.endswith("$")
     match = regex.fullmatch if endpoint_must_end else regex.match
@@ -124,14 +126,13 @@ def matcher(pattern):
     return match_start
 
 
-def literal_matcher(pattern):
-    """For a path() without converters, a string comparison doing what its regex would."""
-    literal = pattern._route
-    if pattern.converters or not isinstance(literal, str):
-        return None
-    if pattern._is_endpoint:
-        return lambda path: ("", (), {}) if path == literal else None
-    return lambda path: (path[len(literal) :], (), {}) if path.startswith(literal) else None
+def is_literal(pattern):
+    """Whether pattern is a path() without converters: it matches its own text only."""
+    return (
+        isinstance(pattern, RoutePattern)
+        and isinstance(pattern._route, str)
+        and not pattern.converters
+    )
 
 
 LITERAL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "/-_")
@@ -178,13 +179,6 @@ class Route:
     name: str | None = None
     namespace: str | None = None
     app_name: str | None = None
-    # Derived from pattern once, for speed: routing tries many routes per connection.
-    prefix: str = field(init=False, repr=False, compare=False)
-    match: object = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "prefix", literal_prefix(self.pattern))
-        object.__setattr__(self, "match", matcher(self.pattern))
 
     @classmethod
     def from_django(cls, entry):
@@ -201,32 +195,149 @@ class Route:
         return cls(pattern, entry.default_args, app=entry.callback, nested=nested, name=entry.name)
 
 
-class RouteTable:
-    """The routes of one level, in order, and a way to skip those that cannot match.
+class Leaf:
+    """An app route with the include()s above it, matched as one route.
 
-    Each route's literal prefix rules it out cheaply for most paths. Where most routes
-    of a level share theirs (their prefixes hold converters, as in
-    "org/<int:org>/team/<slug:team>/..."), and every route is a path(), one regex
-    joining theirs as alternatives finds, in a single pass, the first route whose
-    pattern matches, and the routes before it are skipped.
+    chain is the include()s, outermost first, then the app route. Matching the chain
+    in one step gives what matching its patterns one level at a time gives, as
+    django.urls.resolve() does: routing through three include()s then costs what
+    the same routes written flat cost.
+    """
+
+    def __init__(self, chain, namespaces):
+        self.route = chain[-1]
+        self.namespaces = namespaces
+        self.prefix = chain_prefix(chain)
+        self.regex = joined_regex(chain)
+        if self.regex is None:
+            self.match = stepwise_matcher(chain)
+        else:
+            self.match = joined_matcher(chain, re.compile(self.regex))
+
+
+def leaves(routes, chain=(), namespaces=()):
+    """The Leaf of every app route under routes, in the order they are tried."""
+    for route in routes:
+        if route.app is None:
+            inner_namespaces = namespaces + ((route.namespace,) if route.namespace else ())
+            yield from leaves(route.routes, (*chain, route), inner_namespaces)
+        else:
+            yield Leaf((*chain, route), namespaces)
+
+
+def chain_prefix(chain):
+    """Text every path the chain matches starts with."""
+    prefix = ""
+    for route in chain:
+        prefix += literal_prefix(route.pattern)
+        if not is_literal(route.pattern):
+            break
+    return prefix
+
+
+def joined_regex(chain):
+    """One regex doing what the chain's path() regexes do in turn, or None if a level
+    is a re_path or a translated route.
+
+    Each level but the last is an atomic group: it keeps the first match its own
+    regex finds, as matching one level at a time does, instead of backtracking into
+    it when a later level fails (a <path:...> converter followed by more text).
+    Groups are renamed by level, _<level>_<name>.
+    """
+    parts, names = [], set()
+    for level, route in enumerate(chain):
+        pattern = route.pattern
+        if not isinstance(pattern, RoutePattern) or not isinstance(pattern._route, str):
+            return None
+        regex = pattern.regex
+        if regex.groups != len(pattern.converters) or regex.flags & ~re.UNICODE:
+            return None
+        text = renamed_groups(regex.pattern, f"{level}_")
+        last = level == len(chain) - 1
+        parts.append(text if last or is_literal(pattern) else f"(?>{text})")
+        names.update(f"_{level}_{name}" for name in pattern.converters)
+    joined = "".join(parts)
+    try:
+        compiled = re.compile(joined)
+    except re.error:
+        return None
+    # A converter's own regex could hold text the renaming misreads: then match stepwise.
+    return joined if set(compiled.groupindex) == names else None
+
+
+def joined_matcher(chain, regex):
+    """A match function for a chain of path()s, from their joined regex.
+
+    A path() captures no positional args, so the result keeps the outer ones only
+    while no level has kwargs; inner kwargs win over outer ones, and each level's
+    extra kwargs over what it captured.
+    """
+    # In level order: (group, kwarg name, converter) for each capture, then the
+    # level's extra kwargs, if any.
+    steps = []
+    for level, route in enumerate(chain):
+        for name, converter in route.pattern.converters.items():
+            steps.append((f"_{level}_{name}", name, converter))
+        if route.extra_kwargs:
+            steps.append(route.extra_kwargs)
+
+    def match(path, args, kwargs):
+        found = regex.match(path)
+        if found is None:
+            return None
+        merged = dict(kwargs)
+        for step in steps:
+            if isinstance(step, dict):
+                merged.update(step)
+                continue
+            group, name, converter = step
+            try:
+                merged[name] = converter.to_python(found[group])
+            except ValueError:
+                return None
+        return path[found.end() :], () if merged else args, merged
+
+    return match
+
+
+def stepwise_matcher(chain):
+    """A match function matching the chain's patterns one level at a time.
+
+    Arguments add up as in django.urls.resolve(): inner kwargs win over outer ones,
+    and a level's positional args are kept only while no level from it inward has
+    kwargs.
+    """
+    levels = [(matcher(route.pattern), route.extra_kwargs) for route in chain]
+
+    def match(path, args, kwargs):
+        for match_level, extra in levels:
+            found = match_level(path)
+            if found is None:
+                return None
+            path, new_args, new_kwargs = found
+            if extra:
+                new_kwargs = {**new_kwargs, **extra}
+            if kwargs:
+                args = ()
+            kwargs = {**kwargs, **new_kwargs} if kwargs else new_kwargs
+            args = new_args if new_kwargs else args + new_args
+        return path, args, kwargs
+
+    return match
+
+
+class RouteTable:
+    """The routes of one level, in order, and the leaves under them, flattened.
+
+    Routing tries leaves: each leaf's literal prefix rules it out cheaply for most
+    paths. Where most leaves share theirs (their prefixes hold converters, as in
+    "org/<int:org>/team/<slug:team>/..."), and every leaf has a joined regex, one
+    regex joining theirs as alternatives finds, in a single pass, the first leaf whose
+    patterns match, and the leaves before it are skipped.
     """
 
     def __init__(self, routes):
         self.routes = tuple(routes)
-        self.finder = None
-        patterns = [route.pattern for route in self.routes]
-        prefixes = {route.prefix for route in self.routes}
-        if (
-            len(self.routes) > 1
-            and len(prefixes) <= len(self.routes) // 2
-            and all(isinstance(pattern, RoutePattern) for pattern in patterns)
-        ):
-            self.finder = re.compile(
-                "|".join(
-                    f"(?P<_{index}>{renamed_groups(pattern.regex.pattern, index)})"
-                    for index, pattern in enumerate(patterns)
-                )
-            )
 
     def __iter__(self):
         return iter(self.routes)
@@ -234,45 +345,51 @@ class RouteTable:
     def __len__(self):
         return len(self.routes)
 
+    @cached_property
+    def leaves(self):
+        return tuple(leaves(self.routes))
+
+    @cached_property
+    def finder(self):
+        regexes = [leaf.regex for leaf in self.leaves]
+        prefixes = {leaf.prefix for leaf in self.leaves}
+        if len(regexes) < 2 or len(prefixes) > len(regexes) // 2 or None in regexes:
+            return None
+        return re.compile(
+            "|".join(
+                f"(?P<_{index}>{renamed_groups(regex, f'{index}_')})"
+                for index, regex in enumerate(regexes)
+            )
+        )
+
     def candidates(self, path):
-        """The routes that may match path, in order."""
-        if self.finder is None:
-            return self.routes
-        found = self.finder.match(path)
-        return () if found is None else self.routes[int(found.lastgroup[1:]) :]
+        """The leaves that may match path, in order."""
+        finder = self.finder
+        if finder is None:
+            return self.leaves
+        found = finder.match(path)
+        return () if found is None else self.leaves[int(found.lastgroup[1:]) :]
 
 
-def renamed_groups(regex, index):
-    """A path() regex, unanchored, its group names made unique to route index."""
-    return re.sub(r"\(\?P<(\w+)>", rf"(?P<_{index}_\1>", regex.removeprefix("^"))
+def renamed_groups(regex, tag):
+    """regex, its leading ^ dropped and its group names prefixed with _tag."""
+    return re.sub(r"\(\?P<(\w+)>", rf"(?P<_{tag}\1>", regex.removeprefix("^"))
 
 
 def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
     """Yield (route, rest of path, args, kwargs, namespaces) for each app route matching path.
 
-    Routes come in order; args and kwargs are what the include()s or enclosing routers
-    passed through have captured, namespaces those of the include()s. Arguments add up
-    as in django.urls.resolve(): inner kwargs win over outer ones, and a level's
-    positional args are kept only while no level from it inward has kwargs.
+    Routes come in order; args and kwargs are what enclosing routers have captured,
+    namespaces those of their include()s.
     """
-    if kwargs:
-        args = ()
-    for route in routes.candidates(path):
-        if not path.startswith(route.prefix):
+    kwargs = kwargs or {}
+    for leaf in routes.candidates(path):
+        if not path.startswith(leaf.prefix):
             continue
-        found = route.match(path)
-        if found is None:
-            continue
-        rest, new_args, new_kwargs = found
-        if route.extra_kwargs:
-            new_kwargs = {**new_kwargs, **route.extra_kwargs}
-        merged = {**kwargs, **new_kwargs} if kwargs else new_kwargs
-        if route.app is None:
-            inner_namespaces = namespaces + ((route.namespace,) if route.namespace else ())
-            inner_args = () if new_kwargs else args + new_args
-            yield from find_routes(route.routes, rest, inner_args, merged, inner_namespaces)
-        else:
-            yield route, rest, new_args if new_kwargs else args + new_args, merged, namespaces
+        found = leaf.match(path, args, kwargs)
+        if found is not None:
+            rest, route_args, route_kwargs = found
+            yield leaf.route, rest, route_args, route_kwargs, namespaces + leaf.namespaces
 
 
 class URLRouter:

@@ -154,6 +154,21 @@ async def test_four_levels_keep_every_prefix_and_list_each_route_once():
     assert await route(router, "/b/c/d/7/") is None
 
 
+async def test_an_include_keeps_its_first_match_when_the_routes_inside_fail():
+    # Django matches "<path:folder>/" alone first: it takes "a/x", and "x/" fails on
+    # what is left. A router that matched both levels as one regex could backtrack
+    # to folder="a" and wrongly route there; the next route must get the path.
+    inside = [path("x/", consumer, {"via": "include"})]
+    router = URLRouter([path("<path:folder>/", include(inside)), path("<path:other>/x/", consumer)])
+
+    scope = await route(router, "/a/x/x/")
+
+    assert scope["url_route"]["kwargs"] == {"other": "a/x"}
+    assert resolve("/a/x/x/", application=ProtocolTypeRouter({"websocket": router})).kwargs == {
+        "other": "a/x"
+    }
+
+
 async def test_extra_kwargs_merge_with_inner_winning():
     inner = [path("<str:name>/", consumer, {"extra": "inner"})]
     router = URLRouter([path("a/", include(inner), {"extra": "outer", "kept": 1})])
