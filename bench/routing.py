@@ -22,7 +22,7 @@ def main():
         python = generated_python(bake(Path(workdir) / "full", database="postgresql"))
         project = bake(Path(workdir) / "default")
         workload = Path(__file__).with_name("routing_workload.py")
-        router = f"{project.name}.realtime.routing.URLRouter"
+        router = "realtime.routing.URLRouter"  # the project's, as its code imports it
         env = {**os.environ, "PYTHONPATH": "."}
         subprocess.run([python, workload, router, rounds], cwd=project, env=env, check=True)
 

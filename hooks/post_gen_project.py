@@ -41,7 +41,7 @@ def remove_unchosen_apps():
 
 def remove_redis_files():
     """A project on the in-memory layer has no Redis to test or to run in CI."""
-    Path(PROJECT_SLUG, "realtime", "tests", "test_redis_layer.py").unlink()
+    Path("realtime", "tests", "test_redis_layer.py").unlink()
 
 
 def write_dotenv():

@@ -1,40 +1,18 @@
 """Refuse answers that would bake a broken project, before any file is written."""
 
-import keyword
 import re
 import sys
 import zoneinfo
 
 # Jinja fills these in; tojson makes any answer a valid Python string literal.
-PROJECT_SLUG = {{ cookiecutter.project_slug | tojson }}
+# SLUG_PROBLEM says what is wrong with the slug, if anything (hooks/project_slug.py).
+SLUG_PROBLEM = {{ cookiecutter.project_slug | slug_problem | tojson }}
 EMAIL = {{ cookiecutter.email | tojson }}
 DOMAIN_NAME = {{ cookiecutter.domain_name | tojson }}
 TIMEZONE = {{ cookiecutter.timezone | tojson }}
 CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
 USE_THUMBNAILS = {{ cookiecutter.use_thumbnails }}
 
-# Modules a generated project imports, and its sample apps: a project package
-# with one of these names would hide the real module.
-SHADOWED_MODULES = {
-    "asgiref",
-    "channels",
-    "channels_redis",
-    "chat",
-    "daphne",
-    "django",
-    "environ",
-    "msgpack",
-    "notifications",
-    "pil",
-    "psycopg",
-    "pytest",
-    "redis",
-    "test",
-    "thumbnails",
-    "twisted",
-} | set(sys.stdlib_module_names)
-
-SLUG_RE = re.compile(r"[a-z_][a-z0-9_]*")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DOMAIN_LABEL_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
@@ -52,22 +30,8 @@ def is_domain_name(name):
 
 def problems():
     """Yield one sentence per bad answer, naming the problem and the fix."""
-    if not SLUG_RE.fullmatch(PROJECT_SLUG):
-        yield (
-            f"project_slug {PROJECT_SLUG!r} is not a lowercase Python identifier: "
-            "use lowercase letters, digits and underscores, not starting with a digit "
-            "(for example 'my_site')."
-        )
-    elif keyword.iskeyword(PROJECT_SLUG):
-        yield (
-            f"project_slug {PROJECT_SLUG!r} is a Python keyword: "
-            f"choose another name, such as '{PROJECT_SLUG}_site'."
-        )
-    elif PROJECT_SLUG in SHADOWED_MODULES:
-        yield (
-            f"project_slug {PROJECT_SLUG!r} would shadow the module of the same name "
-            f"that the project imports: choose another name, such as '{PROJECT_SLUG}_site'."
-        )
+    if SLUG_PROBLEM:
+        yield SLUG_PROBLEM
     if not EMAIL_RE.fullmatch(EMAIL):
         yield f"email {EMAIL!r} is not an email address: give one like 'you@example.com'."
     if not is_domain_name(DOMAIN_NAME):

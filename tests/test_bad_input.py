@@ -193,7 +193,7 @@ def test_malformed_jobs_are_dead_lettered_with_a_reason_and_the_worker_goes_on(s
         {"type": "thumbnails.delete", "image_id": 424242},
     ]
     send = "; ".join(f"send_job('thumbnails-generate', {job!r})" for job in jobs)
-    django_shell(stack, f"from {stack.project.name}.realtime.jobs import send_job; {send}")
+    django_shell(stack, f"from realtime.jobs import send_job; {send}")
     upload_image(stack, png_bytes(), name="after-the-junk.png")
 
     wait_for_text(stack.worker.log_path, "Thumbnail for image")
@@ -213,7 +213,7 @@ def test_malformed_jobs_are_dead_lettered_with_a_reason_and_the_worker_goes_on(s
 
 def test_a_job_without_a_type_is_refused_when_sent(stack):
     script = (
-        f"from {stack.project.name}.realtime.jobs import send_job\n"
+        "from realtime.jobs import send_job\n"
         "try:\n    send_job('thumbnails-generate', {'image_id': 1})\n"
         "except ValueError as error:\n    print(error)"
     )

@@ -19,7 +19,7 @@ BAD_ANSWERS = [
     ({"project_slug": "test"}, "would shadow the module", "choose another name"),
     ({"project_slug": "chat"}, "would shadow the module", "choose another name"),
     ({"project_slug": "thumbnails"}, "would shadow the module", "choose another name"),
-    ({"project_name": "Django"}, "would shadow the module", "choose another name"),
+    ({"project_slug": "realtime"}, "would shadow the module", "choose another name"),
     ({"email": "not-an-address"}, "is not an email address", "give one like"),
     ({"email": "two@@example.com"}, "is not an email address", "give one like"),
     ({"domain_name": "https://example.com"}, "is not a domain name", "give a bare host name"),
@@ -82,3 +82,24 @@ def test_good_answers_bake(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "pied_piper" / "pied_piper" / "asgi.py").is_file()
     assert "cd pied_piper" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "project_name, slug",
+    [
+        ("Café Chat", "cafe_chat"),
+        ("Chat", "chat_site"),
+        ("Django", "django_site"),
+        ("Realtime", "realtime_site"),
+        ("Email", "email_site"),
+        ("class", "class_site"),
+        ("3D Rooms", "project_3d_rooms"),
+        ("Ünïcode — Only!", "unicode_only"),
+        ("日本", "project"),
+    ],
+)
+def test_the_default_slug_of_any_project_name_bakes(tmp_path, project_name, slug):
+    result = bake_with(tmp_path, {"project_name": project_name})
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / slug / slug / "asgi.py").is_file()

@@ -59,7 +59,7 @@ def test_routing_benchmark_prints_its_table(baked, generated_python):
         [
             generated_python,
             TEMPLATE_DIR / "bench" / "routing_workload.py",
-            f"{project.name}.realtime.routing.URLRouter",
+            "realtime.routing.URLRouter",
             "5",
         ],
         cwd=project,

@@ -14,8 +14,8 @@ from asgiref.sync import sync_to_async
 from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 
-from {{ cookiecutter.project_slug }}.realtime.jobs import JobChannelLayer
-from {{ cookiecutter.project_slug }}.realtime.testing import (
+from realtime.jobs import JobChannelLayer
+from realtime.testing import (
     ALLOWED_ORIGIN,
     route_table_failures,
     running_worker,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from {{ cookiecutter.project_slug }}.realtime.jobs import Reject
+from realtime.jobs import Reject
 
 from .models import Image
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from {{ cookiecutter.project_slug }}.realtime.jobs import send_job
+from realtime.jobs import send_job
 
 from .models import Image
 from .routings import DELETE_CHANNEL, GENERATE_CHANNEL

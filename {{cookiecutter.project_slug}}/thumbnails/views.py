@@ -2,7 +2,7 @@ from django.apps import apps
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from {{ cookiecutter.project_slug }}.realtime.jobs import owner_of
+from realtime.jobs import owner_of
 
 from .consumers import NOTIFICATION_STREAM
 from .forms import UploadForm

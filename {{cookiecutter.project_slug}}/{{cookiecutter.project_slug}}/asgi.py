@@ -15,9 +15,10 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter
 from django.urls import re_path
 
+from realtime.routing import URLRouter
+from realtime.security import AllowedHostsOriginValidator
+
 from . import routings
-from .realtime.routing import URLRouter
-from .realtime.security import AllowedHostsOriginValidator
 
 application = ProtocolTypeRouter(
     {

@@ -3,24 +3,16 @@
 https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
-import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from redis.exceptions import ConnectionError as RedisConnectionError
+
+from realtime.redis_hosts import connection_options, redis_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-
-
-def sentinel_address(entry):
-    """("host", port) from a REDIS_SENTINELS entry written host:port."""
-    host, _, port = entry.rpartition(":")
-    if not host or not port.isdigit():
-        raise ImproperlyConfigured(f"REDIS_SENTINELS entry {entry!r} is not host:port.")
-    return (host, int(port))
 
 
 DEBUG = False
@@ -32,7 +24,7 @@ INSTALLED_APPS = [
     # https://channels.readthedocs.io/en/latest/installation.html
     "daphne",
     # Before channels, so that its runworker (which refuses the in-memory layer) wins.
-    "{{ cookiecutter.project_slug }}.realtime",
+    "realtime",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -134,7 +126,7 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 CHANNEL_LAYER_BACKENDS = {
     # Groups through Redis pub/sub: one Redis message per process for a group send,
     # fanned out in the process (RedisChannelLayer queues one per member).
-    "redis_pubsub": "{{ cookiecutter.project_slug }}.realtime.layers.NotifyingPubSubChannelLayer",
+    "redis_pubsub": "realtime.layers.NotifyingPubSubChannelLayer",
     "redis": "channels_redis.core.RedisChannelLayer",
     "in_memory": "channels.layers.InMemoryChannelLayer",
 }
@@ -145,43 +137,20 @@ if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
         f"use one of {', '.join(CHANNEL_LAYER_BACKENDS)}."
     )
 CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=1000)
-REDIS_CONNECTION = {
-    # redis-py 8 times out socket reads after 5 s, which kills every consumer
-    # idle that long in its blocking read (django/channels_redis#422).
-    "socket_timeout": None,
-    # Retrying once on a fresh connection makes a Redis restart (or a Sentinel
-    # failover) invisible to the first commands after it.
-    "retry_on_error": [RedisConnectionError],
-    # redis-py 8 caps a pool at 100 connections and fails the 101st command at
-    # once; a busy daphne process runs more than that concurrently.
-    "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=4096),
-}
-# Several Redis servers are shards: channels-redis spreads channels and groups
-# over them by hash, so every process must list the same ones in the same order.
-# https://github.com/django/channels_redis#sharding
-REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
-if REDIS_SENTINELS and "REDIS_URL" in os.environ:
-    raise ImproperlyConfigured(
-        "Both REDIS_URL and REDIS_SENTINELS are set: set REDIS_SENTINELS alone "
-        "to find Redis through Sentinel, or REDIS_URL alone to name the servers."
-    )
-if REDIS_SENTINELS:
-    redis_hosts = [
-        {
-            "sentinels": [sentinel_address(entry) for entry in REDIS_SENTINELS],
-            "master_name": master_name,
-            **REDIS_CONNECTION,
-        }
-        for master_name in env.list("REDIS_SENTINEL_MASTERS", default=["mymaster"])
-    ]
-else:
-    redis_hosts = [
-        {"address": url, **REDIS_CONNECTION}
-        for url in env.list("REDIS_URL", default=["redis://127.0.0.1:6379/0"])
-    ]
+REDIS_CONNECTION = connection_options(
+    max_connections=env.int("REDIS_MAX_CONNECTIONS", default=4096)
+)
+# One entry per server, each a shard; or, with REDIS_SENTINELS, one per master.
+# See realtime/redis_hosts.py.
+REDIS_HOSTS = redis_hosts(
+    urls=env.list("REDIS_URL", default=[]),
+    sentinels=env.list("REDIS_SENTINELS", default=[]),
+    sentinel_masters=env.list("REDIS_SENTINEL_MASTERS", default=["mymaster"]),
+    options=REDIS_CONNECTION,
+)
 CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
 if CHANNEL_LAYER != "in_memory":
-    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": redis_hosts}
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": REDIS_HOSTS}
 if CHANNEL_LAYER == "redis":
     # Messages a consumer may have waiting before group_send silently drops more
     # (channels-redis defaults to 100, which a busy room overruns in a burst).
@@ -195,9 +164,9 @@ if CHANNEL_LAYER == "in_memory":
     CHANNEL_LAYERS[WORKER_CHANNEL_LAYER] = CHANNEL_LAYERS["default"]
 else:
     CHANNEL_LAYERS[WORKER_CHANNEL_LAYER] = {
-        "BACKEND": "{{ cookiecutter.project_slug }}.realtime.jobs.JobChannelLayer",
+        "BACKEND": "realtime.jobs.JobChannelLayer",
         "CONFIG": {
-            "hosts": redis_hosts,
+            "hosts": REDIS_HOSTS,
             # Jobs a worker channel may hold; send() raises ChannelFull beyond.
             "capacity": env.int("WORKER_QUEUE_CAPACITY", default=10_000),
             # Seconds before the job of a worker that stopped answering runs again.

@@ -5,11 +5,15 @@ CI provides one in REDIS_URL; elsewhere the tests start the redis-server on PATH
 """
 
 import asyncio
+from importlib import import_module
 
 import pytest
+from django.conf import settings
 from django.utils.module_loading import import_string
 
-from {{ cookiecutter.project_slug }}.settings import base
+# The settings every environment shares: the test settings swap the layers for
+# in-memory ones.
+base = import_module(settings.SETTINGS_MODULE.rpartition(".")[0] + ".base")
 
 
 @pytest.fixture
