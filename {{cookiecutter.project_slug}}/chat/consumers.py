@@ -1,33 +1,25 @@
 import asyncio
-import logging
 import secrets
-from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from redis.exceptions import RedisError
+
+from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
 
 from . import store
 from .protocol import ProtocolError, encode, parse_client_frame
 from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
 
-logger = logging.getLogger(__name__)
-
 # Close codes a client can act on; daphne drops close reasons, so an error frame
 # with the reason is sent just before closing.
 CLOSE_BAD_ROOM_NAME = 4400
 CLOSE_MEMBERS_ONLY = 4403
-# The channel layer (Redis) cannot be reached: try again later. (Not 1013: daphne
-# only sends 1000 and 3000-4999.)
-CLOSE_UNAVAILABLE = 4503
-# What the channel layer raises when it cannot reach its server.
-LAYER_ERRORS = (OSError, RedisError)
 # Set by the room page, so that a guest keeps one name across reconnects.
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
     """A chat room over a websocket; chat/protocol.py describes the frames.
 
     On connecting, a client gets the room's recent history (or, with ?after=<id>,
@@ -38,32 +30,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
     room = None
     group_name = None
     warned_at = None
-    accepted = False
+    unavailable_message = "The chat is unavailable for a moment; reconnect shortly."
 
-    async def __call__(self, scope, receive, send):
-        # Without this, losing Redis kills the consumer with a traceback and the
-        # client sees only 1011; here it gets a reason and a code that says retry.
-        try:
-            await super().__call__(scope, receive, send)
-        except LAYER_ERRORS as error:
-            logger.warning("Chat connection closed, channel layer unavailable: %s", error)
-            if self.group_name is not None:
-                store.presence_keeper.discard(self.channel_name)
-            if not self.accepted:
-                # The pub/sub layer fails as early as new_channel(), before Channels has
-                # read the connect event or kept send: accept here, so that the client
-                # gets the reason and the code too.
-                self.base_send = send
-                await receive()
-                await self.accept()
-            message = "The chat is unavailable for a moment; reconnect shortly."
-            await self.refuse(CLOSE_UNAVAILABLE, "unavailable", message)
+    async def layer_outage(self, error):
+        if self.group_name is not None:
+            store.presence_keeper.discard(self.channel_name)
 
     async def connect(self):
         room = self.scope["url_route"]["kwargs"]["room_name"]
         # Accept first: only an open socket can carry the reason for a refusal.
         await self.accept()
-        self.accepted = True
         try:
             check_room_name(room)
         except InvalidRoomName as error:
@@ -117,11 +93,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         else:
             await super().dispatch(message)
 
-    async def layer_unavailable(self, event):
-        # Sent by the pub/sub layer when it loses Redis: messages may be lost, so the
-        # client is told to reconnect (and replay with ?after=) as on any outage.
-        raise ConnectionError("the channel layer lost its connection to Redis")
-
     async def chat_frame(self, event):
         await self.send(text_data=event["frame"])
 
@@ -146,12 +117,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "error", "code": "rate_limited", "message": message})
 
     async def send_history(self):
-        after = parse_qs(self.scope["query_string"].decode()).get("after", [None])[-1]
-        if after is not None and not (after.isdigit() and len(after) < 19):
+        try:
+            after = query_id(self.scope, "after")
+        except InvalidQuery:
             message = "after must be the id of the last message you saw; here is the latest."
             await self.send_frame({"type": "error", "code": "bad_after", "message": message})
             after = None
-        messages = await store.history(self.room, None if after is None else int(after))
+        messages = await store.history(self.room, after)
         await self.send_frame({"type": "history", "messages": messages})
 
     def name(self):

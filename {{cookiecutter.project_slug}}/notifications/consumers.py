@@ -1,25 +1,19 @@
 import asyncio
 import json
-import logging
-from urllib.parse import parse_qs
 
 from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
-from redis.exceptions import RedisError
+
+from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
 
 from .streams import MAX_STREAM_NAME_LENGTH, notifications_after, stream_group_name
-
-logger = logging.getLogger(__name__)
-
-# What the channel layer raises when it cannot reach its server.
-LAYER_ERRORS = (OSError, RedisError)
 
 
 class BadRequest(ValueError):
     """A poll the consumer cannot answer; the message says why."""
 
 
-class NotificationPollConsumer(AsyncHttpConsumer):
+class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
     """Long-poll: GET /notifications/<stream>/poll/?after=<id>.
 
     Answers at once with the notifications after that id if there are any;
@@ -36,20 +30,11 @@ class NotificationPollConsumer(AsyncHttpConsumer):
     timer = None
     answered = False
     after = None
+    unavailable_message = "Notifications are unavailable for a moment; poll again shortly."
 
-    async def __call__(self, scope, receive, send):
-        # Without this, losing Redis ends the request with a traceback and no answer.
-        try:
-            await super().__call__(scope, receive, send)
-        except LAYER_ERRORS as error:
-            logger.warning("Long-poll answered 503, channel layer unavailable: %s", error)
-            if self.timer is not None:
-                self.timer.cancel()
-            # The pub/sub layer fails as early as new_channel(), before Channels keeps send.
-            self.base_send = send
-            if not self.answered:
-                message = "Notifications are unavailable for a moment; poll again shortly."
-                await self.respond(503, {"error": message})
+    async def layer_outage(self, error):
+        if self.timer is not None:
+            self.timer.cancel()
 
     async def http_request(self, message):
         # AsyncHttpConsumer stops as soon as handle() returns, before any group
@@ -82,13 +67,10 @@ class NotificationPollConsumer(AsyncHttpConsumer):
         stream = self.scope["url_route"]["kwargs"]["stream"]
         if len(stream) > MAX_STREAM_NAME_LENGTH:
             raise BadRequest(f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters.")
-        query = parse_qs(self.scope["query_string"].decode("latin-1"))
-        after = query.get("after", [None])[-1]
-        if after is None:
-            return stream, None
-        if not (after.isdigit() and len(after) < 19):
-            raise BadRequest("after must be the id of the last notification you saw.")
-        return stream, int(after)
+        try:
+            return stream, query_id(self.scope, "after")
+        except InvalidQuery:
+            raise BadRequest("after must be the id of the last notification you saw.") from None
 
     async def notification(self, event):
         notification = event["notification"]
@@ -97,10 +79,6 @@ class NotificationPollConsumer(AsyncHttpConsumer):
         if self.timer is not None:
             self.timer.cancel()
         await self.answer([notification])
-
-    async def layer_unavailable(self, event):
-        # Sent by the pub/sub layer when it loses Redis: notifications may be lost.
-        raise ConnectionError("the channel layer lost its connection to Redis")
 
     async def answer_after(self, seconds):
         await asyncio.sleep(seconds)

@@ -1,10 +1,12 @@
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
 from chat import consumers
 from chat.consumers import GUEST_NAME_SESSION_KEY
 from chat.models import Message, Presence
+from realtime.testing import ALLOWED_ORIGIN
 
 
 @pytest.fixture
@@ -83,14 +85,27 @@ async def test_joining_gives_recent_history_and_reconnecting_gives_what_was_miss
     assert [m["text"] for m in returning.history["messages"]] == ["two", "three"]
 
 
-async def test_bad_after_gets_an_error_and_the_latest_history(websocket_connect, join):
+@pytest.mark.parametrize("after", ["yesterday", "²", "%C2%B2", "%FF", "1e9", "9" * 19])
+async def test_bad_after_gets_an_error_and_the_latest_history(websocket_connect, join, after):
     alice = await join("lobby")
     await post(alice, "one")
 
-    _, socket = await websocket_connect("/ws/chat/lobby/?after=yesterday")
+    _, socket = await websocket_connect(f"/ws/chat/lobby/?after={after}")
 
     assert (await socket.receive_json_from())["code"] == "bad_after"
     assert [m["text"] for m in (await socket.receive_json_from())["messages"]] == ["one"]
+
+
+async def test_an_after_of_raw_bytes_that_are_not_utf8_gets_the_latest_history(application):
+    communicator = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=[ALLOWED_ORIGIN])
+    communicator.scope["query_string"] = b"after=\xff\xfe"
+
+    accepted, _ = await communicator.connect()
+
+    assert accepted
+    assert (await communicator.receive_json_from())["code"] == "bad_after"
+    assert (await communicator.receive_json_from())["type"] == "history"
+    await communicator.disconnect()
 
 
 async def test_logged_in_user_posts_under_their_username(join):

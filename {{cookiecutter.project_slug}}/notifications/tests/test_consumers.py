@@ -88,6 +88,8 @@ async def test_client_going_away_leaves_the_group(settings, application):
         ("/notifications/news/poll/?after=yesterday", "GET"),
         ("/notifications/news/poll/?after=-1", "GET"),
         ("/notifications/news/poll/?after=" + "9" * 30, "GET"),
+        ("/notifications/news/poll/?after=%C2%B2", "GET"),
+        ("/notifications/news/poll/?after=%FF", "GET"),
         ("/notifications/news/poll/", "POST"),
     ],
 )
@@ -96,3 +98,12 @@ async def test_bad_poll_gets_400_with_a_reason(application, path, method):
 
     assert status == 400 and body["error"]
     assert await Notification.objects.acount() == 0
+
+
+async def test_an_after_of_raw_bytes_that_are_not_utf8_gets_400(application):
+    communicator = poll(application, "/notifications/news/poll/")
+    communicator.scope["query_string"] = b"after=\xff\xfe"
+
+    status, body = await answer(communicator)
+
+    assert status == 400 and "after must be the id" in body["error"]
