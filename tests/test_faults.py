@@ -153,7 +153,7 @@ PUBLISH = """
 import asyncio
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from chat.protocol import encode
+from realtime.messages import encode
 from chat.rooms import room_group_name
 
 async def publish():

@@ -1,13 +1,13 @@
 import asyncio
 import secrets
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
+from realtime.messages import MessageConsumer, Refuse, encode
 
 from . import store
-from .protocol import ProtocolError, encode, parse_client_frame
+from .protocol import History, Post, Posted, Presence
 from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
 
@@ -19,14 +19,16 @@ CLOSE_MEMBERS_ONLY = 4403
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
 
 
-class ChatConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
-    """A chat room over a websocket; chat/protocol.py describes the frames.
+class ChatConsumer(LayerOutageMixin, MessageConsumer):
+    """A chat room over a websocket; chat/protocol.py declares the frames.
 
     On connecting, a client gets the room's recent history (or, with ?after=<id>,
     every message after the last one it saw), then presence updates and messages.
     Each broadcast is encoded once and sent as-is to every member of the room.
     """
 
+    client_messages = {"message": Post}
+    server_messages = {"history": History, "message": Posted, "presence": Presence}
     room = None
     group_name = None
     warned_at = None
@@ -43,10 +45,11 @@ class ChatConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
         try:
             check_room_name(room)
         except InvalidRoomName as error:
-            await self.refuse(CLOSE_BAD_ROOM_NAME, "bad_room_name", str(error))
+            await self.refuse(Refuse(CLOSE_BAD_ROOM_NAME, "bad_room_name", str(error)))
             return
         if is_members_only(room) and not self.scope["user"].is_authenticated:
-            await self.refuse(CLOSE_MEMBERS_ONLY, "members_only", "Log in to join this room.")
+            message = "Log in to join this room."
+            await self.refuse(Refuse(CLOSE_MEMBERS_ONLY, "members_only", message))
             return
         self.room, self.group_name, self.user_name = room, room_group_name(room), self.name()
         # Messages per second, and the burst allowed: a flooding client slows only itself.
@@ -77,12 +80,10 @@ class ChatConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
         if not self.bucket.take():
             await self.warn_rate_limited()
             return
-        try:
-            command = parse_client_frame(text_data, bytes_data)
-        except ProtocolError as error:
-            await self.send_frame(error.as_frame())
-            return
-        await self.broadcast(await store.save_message(self.room, self.user_name, command["text"]))
+        await super().receive(text_data, bytes_data)
+
+    async def on_message(self, post):
+        await self.broadcast(await store.save_message(self.room, self.user_name, post.text))
 
     async def dispatch(self, message):
         # Channels hops to its one sync thread to close stale database connections
@@ -101,27 +102,20 @@ class ChatConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
             self.group_name, {"type": "chat.frame", "frame": encode(frame)}
         )
 
-    async def send_frame(self, frame):
-        await self.send(text_data=encode(frame))
-
-    async def refuse(self, close_code, error_code, message):
-        await self.send_frame({"type": "error", "code": error_code, "message": message})
-        await self.close(code=close_code)
-
     async def warn_rate_limited(self):
         # One warning a second at most: answering every dropped frame would feed the flood.
         now = asyncio.get_running_loop().time()
         if self.warned_at is None or now - self.warned_at >= 1:
             self.warned_at = now
             message = "Too many messages: this one and the next few were dropped."
-            await self.send_frame({"type": "error", "code": "rate_limited", "message": message})
+            await self.send_error("rate_limited", message)
 
     async def send_history(self):
         try:
             after = query_id(self.scope, "after")
         except InvalidQuery:
             message = "after must be the id of the last message you saw; here is the latest."
-            await self.send_frame({"type": "error", "code": "bad_after", "message": message})
+            await self.send_error("bad_after", message)
             after = None
         messages = await store.history(self.room, after)
         await self.send_frame({"type": "history", "messages": messages})

@@ -1,58 +1,64 @@
 """The chat's wire protocol: JSON objects with a "type", one per websocket text frame.
 
-Client to server:
-    {"type": "message", "text": "..."}
+ChatConsumer declares these types (realtime.messages); `manage.py asyncapi`
+describes them in the project's protocol document.
 
-Server to client:
-    {"type": "history", "messages": [message, ...]}   first, on every connection
-    {"type": "message", "id": 7, "author": "...", "text": "...", "timestamp": "..."}
-    {"type": "presence", "event": "joined" | "left", "user": "...", "users": [...]}
-    {"type": "error", "code": "...", "message": "..."}  the connection stays open
+Client to server: "message". Server to client: "history" (first, on every
+connection), "message", "presence", and "error" for a frame it cannot use (the
+connection stays open).
 """
 
-import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from realtime.messages import Message
 
 MAX_TEXT_LENGTH = 2000
-MESSAGE_EXAMPLE = '{"type": "message", "text": "..."}'
 
 
-class ProtocolError(ValueError):
-    """A frame the server cannot use; code is for programs, message for people."""
+class Post(Message):
+    """A message to post to the room."""
 
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
-    def as_frame(self):
-        return {"type": "error", "code": self.code, "message": self.message}
-
-
-def parse_client_frame(text_data, bytes_data=None):
-    """The message a client's frame asks to send, as {"type": "message", "text": ...}.
-
-    Raises ProtocolError for anything else.
-    """
-    if text_data is None:
-        raise ProtocolError("binary", "Send text frames holding JSON, not binary ones.")
-    try:
-        content = json.loads(text_data)
-    except (ValueError, RecursionError):
-        raise ProtocolError("not_json", "The frame is not valid JSON.") from None
-    if not isinstance(content, dict):
-        raise ProtocolError("not_object", f"Send a JSON object such as {MESSAGE_EXAMPLE}.")
-    if content.get("type") != "message":
-        raise ProtocolError("unknown_type", f"The only type you can send is {MESSAGE_EXAMPLE}.")
-    text = content.get("text")
-    if not isinstance(text, str):
-        raise ProtocolError("bad_text", "text must be a string.")
-    if not text.strip():
-        raise ProtocolError("empty_text", "The message text is empty.")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ProtocolError("text_too_long", f"Keep messages to {MAX_TEXT_LENGTH} characters.")
-    return {"type": "message", "text": text}
+    @model_validator(mode="before")
+    @classmethod
+    def text_error_codes(cls, data):
+        # One error code for each way text can be wrong, as clients have known them.
+        text = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            raise PydanticCustomError("bad_text", "text must be a string.")
+        if not text.strip():
+            raise PydanticCustomError("empty_text", "The message text is empty.")
+        if len(text) > MAX_TEXT_LENGTH:
+            raise PydanticCustomError(
+                "text_too_long", "Keep messages to {limit} characters.", {"limit": MAX_TEXT_LENGTH}
+            )
+        return data
 
 
-def encode(frame):
-    """One frame as the text sent on the wire."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+class Posted(Message):
+    """A message posted to the room, stored under its id."""
+
+    id: int
+    author: str
+    text: str
+    timestamp: datetime
+
+
+class History(Message):
+    """The room's latest messages, or with ?after=<id> every message after that one,
+    oldest first."""
+
+    messages: list[Posted]
+
+
+class Presence(Message):
+    """Someone joined or left; users is everyone in the room now."""
+
+    event: Literal["joined", "left"]
+    user: str
+    users: list[str]

@@ -1,11 +1,14 @@
-"""Property-based tests of the chat's frame parser: whatever arrives, it answers in kind."""
+"""Property-based tests of the chat's frames as ChatConsumer parses them: whatever
+arrives, it answers in kind."""
 
 import json
 
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from chat.protocol import MAX_TEXT_LENGTH, ProtocolError, parse_client_frame
+from chat.consumers import ChatConsumer
+from chat.protocol import MAX_TEXT_LENGTH
+from realtime.messages import FrameError
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -17,17 +20,18 @@ json_values = st.recursive(
 def outcome(text_data, bytes_data=None):
     """The parsed message, or the error code: the parser never raises anything else."""
     try:
-        return parse_client_frame(text_data, bytes_data)
-    except ProtocolError as error:
+        kind, message = ChatConsumer.parse_frame(text_data, bytes_data)
+    except FrameError as error:
         assert error.code and error.message
         return error.code
+    return {"type": kind, **message.model_dump()}
 
 
 @seed(20261121)
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=3000) | st.binary().map(lambda data: data.decode("latin-1")))
 def test_any_text_frame_parses_or_gets_an_error_code(text):
-    # outcome() lets any exception but ProtocolError through, failing the test.
+    # outcome() lets any exception but FrameError through, failing the test.
     assert isinstance(outcome(text), str | dict)
 
 

@@ -14,6 +14,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
+# The project's name as people read it, on its pages and in its protocol document.
+PROJECT_NAME = {{ cookiecutter.project_name | tojson }}
+# The version of the websocket protocol that `manage.py asyncapi` documents: raise it
+# when a message type changes in a way clients notice.
+PROTOCOL_VERSION = "1.0.0"
 
 DEBUG = False
 

@@ -1,0 +1,126 @@
+"""The project's websocket protocol as an AsyncAPI 3.0 document, from its declarations.
+
+Every websocket route whose consumer is a MessageConsumer (realtime.messages) is a
+channel: its address is the route's path, with path() converters as parameters,
+and its messages are the consumer's client messages (operations the server
+receives) and server messages (operations it sends), error frames included. The
+schemas are pydantic's JSON Schemas of the message models, under
+components/schemas. `manage.py asyncapi` prints it.
+https://www.asyncapi.com/docs/reference/specification/v3.0.0
+"""
+
+import inspect
+import re
+
+from django.urls.resolvers import RoutePattern
+from pydantic.json_schema import models_json_schema
+
+from .messages import MessageConsumer
+from .resolvers import iter_routes
+
+ASYNCAPI_VERSION = "3.0.0"
+CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def documented_routes(application=None):
+    """The websocket routes whose consumer declares its messages, in routing order."""
+    for route in iter_routes("websocket", application):
+        if isinstance(route.consumer, type) and issubclass(route.consumer, MessageConsumer):
+            yield route
+
+
+def address(route):
+    """(address with {parameters}, {parameter: description}), or (None, {}) when a level
+    is a regex (AsyncAPI has no way to say one)."""
+    parts, parameters = [], {}
+    for pattern in route.patterns:
+        if not isinstance(pattern, RoutePattern) or not isinstance(pattern._route, str):
+            return None, {}
+        for match in CONVERTER.finditer(pattern._route):
+            converter = match["converter"] or "str"
+            parameters[match["name"]] = f"A path segment matched by the {converter} converter."
+        parts.append(CONVERTER.sub(lambda match: "{" + match["name"] + "}", pattern._route))
+    return "/" + "".join(parts), parameters
+
+
+def channel_id(route, index):
+    """A channel's key: the route's name (chat:room gives chat.room), else its position."""
+    return (route.name or f"route{index}").replace(":", ".")
+
+
+def summary(obj):
+    """The first paragraph of obj's docstring, on one line."""
+    doc = inspect.getdoc(obj) or ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+def document(title, version, application=None):
+    """The AsyncAPI document (a dict, ready for json.dumps) of the websocket routes."""
+    routes = list(documented_routes(application))
+    protocols = [route.consumer.protocol() for route in routes]
+    models = sorted(
+        {
+            (model, mode)
+            for client, server in protocols
+            for models_by_type, mode in ((client, "validation"), (server, "serialization"))
+            for model in models_by_type.values()
+        },
+        key=lambda pair: (pair[0].__module__, pair[0].__qualname__, pair[1]),
+    )
+    refs, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    channels, operations = {}, {}
+    for index, (route, (client, server)) in enumerate(zip(routes, protocols, strict=True)):
+        key = channel_id(route, index)
+        route_address, parameters = address(route)
+        messages = {}
+        for sender, recipient, action, mode, models_by_type in (
+            ("client", "server", "receive", "validation", client),
+            ("server", "client", "send", "serialization", server),
+        ):
+            for kind, model in models_by_type.items():
+                message_key = f"{sender}-{kind}"
+                messages[message_key] = {
+                    "name": kind,
+                    "title": f"{kind}, {sender} to {recipient}",
+                    "summary": summary(model),
+                    "contentType": "application/json",
+                    "payload": {
+                        "allOf": [refs[(model, mode)]],
+                        "type": "object",
+                        "properties": {"type": {"const": kind}},
+                        "required": ["type"],
+                    },
+                }
+                operations[f"{key}.{action}.{kind}"] = {
+                    "action": action,
+                    "channel": {"$ref": f"#/channels/{key}"},
+                    "messages": [{"$ref": f"#/channels/{key}/messages/{message_key}"}],
+                }
+        channel = {
+            "address": route_address,
+            "title": route.consumer.__name__,
+            "description": summary(route.consumer),
+            "messages": messages,
+        }
+        if route_address is None:
+            channel["description"] += f" Path: {route.pattern}"
+        if parameters:
+            channel["parameters"] = {
+                name: {"description": text} for name, text in parameters.items()
+            }
+        channels[key] = channel
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": title,
+            "version": version,
+            "description": (
+                'Websocket frames are JSON objects with a "type"; a frame the server '
+                "cannot use gets an error frame and the connection stays open."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": definitions.get("$defs", {})},
+    }

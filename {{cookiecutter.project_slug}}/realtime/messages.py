@@ -1,0 +1,179 @@
+"""Routing by message content: websocket frames dispatched by their "type".
+
+The second routing level beside path routing: a MessageConsumer declares the JSON
+frames it takes (client_messages) and sends (server_messages), each type with a
+pydantic model of its other keys. A frame goes to the handler named after its type
+(on_<type>, dots and dashes as underscores) with the validated model; anything else
+gets an error frame, {"type": "error", "code": ..., "message": ...}, and the
+connection stays open. `manage.py asyncapi` writes the declarations out as an
+AsyncAPI document (realtime/asyncapi.py).
+
+Why pydantic rather than dataclasses: one declaration gives both the validation
+(types, bounds, clear messages) and the JSON Schema the protocol document needs;
+dataclasses give neither, and the code to add both would be ours to maintain.
+
+Opt in to a first-message step with first_message = "<type>": a connection must
+send that type before any other, within first_message_timeout seconds; its handler
+lets it through by returning, or turns it away by raising Refuse.
+"""
+
+import asyncio
+import json
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from pydantic import BaseModel, ValidationError
+
+# Close codes of the first-message step (daphne sends 1000 and 3000-4999 only).
+CLOSE_FIRST_MESSAGE_MISSING = 4400
+CLOSE_FIRST_MESSAGE_TIMEOUT = 4408
+
+
+class Message(BaseModel):
+    """The keys of a frame other than "type": subclass it for each type.
+
+    Raise pydantic_core.PydanticCustomError(code, message) in a validator to give
+    a failure a code of your own; otherwise the code is pydantic's error type.
+    """
+
+
+class ErrorFrame(Message):
+    """Sent for a frame the server cannot use; the connection stays open unless a close
+    follows. code is for programs, message for people."""
+
+    code: str
+    message: str
+
+
+class Refuse(Exception):
+    """Raised by a handler to turn the connection away: the client gets an error frame
+    with code and message, then the close code."""
+
+    def __init__(self, close_code, code, message):
+        super().__init__(message)
+        self.close_code, self.code, self.message = close_code, code, message
+
+
+class FrameError(ValueError):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def handler_name(message_type):
+    return "on_" + message_type.replace(".", "_").replace("-", "_")
+
+
+def validation_error(error):
+    """The first failure of a ValidationError, as a FrameError."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(part) for part in first["loc"])
+    message = f"{field}: {first['msg']}" if field else first["msg"]
+    return FrameError(first["type"], message)
+
+
+class MessageConsumer(AsyncWebsocketConsumer):
+    """A websocket consumer whose frames are JSON objects routed by their "type".
+
+    client_messages: {type: Message subclass} of the frames clients send, each
+    handled by on_<type>(message). server_messages: {type: Message subclass} of the
+    frames the server sends, for the protocol document; error frames are added.
+    """
+
+    client_messages: dict[str, type[Message]] = {}
+    server_messages: dict[str, type[Message]] = {}
+    first_message: str | None = None
+    first_message_timeout = 10
+    # Set once the first message has been handled, or at once without that step.
+    greeted = False
+    first_message_timer = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        missing = [kind for kind in cls.client_messages if not hasattr(cls, handler_name(kind))]
+        if missing:
+            names = ", ".join(handler_name(kind) for kind in missing)
+            raise TypeError(f"{cls.__name__} declares client messages without handlers: {names}")
+        if cls.first_message is not None and cls.first_message not in cls.client_messages:
+            raise TypeError(f"{cls.__name__}.first_message is not one of its client_messages")
+
+    @classmethod
+    def protocol(cls):
+        """(client messages, server messages), each {type: model}, errors included."""
+        return cls.client_messages, {**cls.server_messages, "error": ErrorFrame}
+
+    async def websocket_connect(self, message):
+        self.greeted = self.first_message is None
+        await super().websocket_connect(message)
+        if not self.greeted:
+            self.first_message_timer = asyncio.create_task(self.close_when_not_greeted())
+
+    async def websocket_disconnect(self, message):
+        if self.first_message_timer is not None:
+            self.first_message_timer.cancel()
+        await super().websocket_disconnect(message)
+
+    async def close_when_not_greeted(self):
+        await asyncio.sleep(self.first_message_timeout)
+        self.first_message_timer = None  # this task: refuse() must not cancel it
+        seconds = self.first_message_timeout
+        message = f"Send a {self.first_message!r} message within {seconds} s of connecting."
+        await self.refuse(Refuse(CLOSE_FIRST_MESSAGE_TIMEOUT, "first_message_timeout", message))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            kind, message = self.parse_frame(text_data, bytes_data)
+        except FrameError as error:
+            await self.send_error(error.code, error.message)
+            return
+        if not self.greeted and kind != self.first_message:
+            message = f"The first message must be of type {self.first_message!r}."
+            refusal = Refuse(CLOSE_FIRST_MESSAGE_MISSING, "first_message_required", message)
+            await self.refuse(refusal)
+            return
+        try:
+            await getattr(self, handler_name(kind))(message)
+        except Refuse as refusal:
+            await self.refuse(refusal)
+            return
+        if not self.greeted:
+            self.greeted = True
+            self.first_message_timer.cancel()
+
+    @classmethod
+    def parse_frame(cls, text_data, bytes_data=None):
+        """(type, validated model) of a frame; raises FrameError saying what is wrong."""
+        if text_data is None:
+            raise FrameError("binary", "Send text frames holding JSON, not binary ones.")
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            raise FrameError("not_json", "The frame is not valid JSON.") from None
+        if not isinstance(content, dict):
+            raise FrameError("not_object", 'Send a JSON object with a "type".')
+        kind = content.pop("type", None)
+        model = cls.client_messages.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            known = ", ".join(repr(name) for name in cls.client_messages)
+            raise FrameError("unknown_type", f"The types you can send are {known}.")
+        try:
+            return kind, model.model_validate(content)
+        except ValidationError as error:
+            raise validation_error(error) from None
+
+    async def send_frame(self, frame):
+        """Send a frame (a dict with its "type") as JSON text."""
+        await self.send(text_data=encode(frame))
+
+    async def send_error(self, code, message):
+        await self.send_frame({"type": "error", "code": code, "message": message})
+
+    async def refuse(self, refusal):
+        if self.first_message_timer is not None:
+            self.first_message_timer.cancel()
+        await self.send_error(refusal.code, refusal.message)
+        await self.close(code=refusal.close_code)
+
+
+def encode(frame):
+    """One frame as the text sent on the wire."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
