@@ -12,16 +12,18 @@ SAMPLE_APPS = {
 }
 CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
 
-NEXT_STEPS = f"""
-Your project is in ./{PROJECT_SLUG}. Next steps:
+NEXT_STEPS = """
+Your project is in ./{slug}. Next steps:
 
-    cd {PROJECT_SLUG}
+    cd {slug}
     python3 -m venv .venv && . .venv/bin/activate
     pip install -e ".[dev]"
     python manage.py migrate
-    honcho -f Procfile.dev start    # Redis, daphne and the worker; open http://127.0.0.1:8000/
+    honcho -f Procfile.dev start    # {processes}; open http://127.0.0.1:8000/
     pytest                          # the project's own tests
 """
+# What each process of Procfile.dev is, as the next steps name it.
+PROCESS_NAMES = {"redis": "Redis", "web": "daphne", "worker": "the worker"}
 
 IN_MEMORY_NOTE = """
 Note: you chose the in-memory channel layer. It lives inside one process, so
@@ -44,6 +46,21 @@ def remove_redis_files():
     Path("realtime", "tests", "test_redis_layer.py").unlink()
 
 
+def procfile_processes():
+    """What `honcho -f Procfile.dev start` runs in this project, in order."""
+    names = [
+        line.split(":", 1)[0]
+        for line in Path("Procfile.dev").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    return [PROCESS_NAMES.get(name, name) for name in names]
+
+
+def spoken_list(items):
+    """["a", "b", "c"] as "a, b and c"."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else items[0]
+
+
 def write_dotenv():
     """Copy .env.example to .env with a secret key of this project's own (.env is git-ignored)."""
     example = Path(".env.example").read_text()
@@ -56,4 +73,6 @@ if __name__ == "__main__":
     if CHANNEL_LAYER == "in_memory":
         remove_redis_files()
     write_dotenv()
-    print(NEXT_STEPS + (IN_MEMORY_NOTE if CHANNEL_LAYER == "in_memory" else ""))
+    print(NEXT_STEPS.format(slug=PROJECT_SLUG, processes=spoken_list(procfile_processes())))
+    if CHANNEL_LAYER == "in_memory":
+        print(IN_MEMORY_NOTE)

@@ -133,3 +133,18 @@ def test_editorconfig_agrees_with_ruff(baked):
     assert int(python["max_line_length"]) == ruff["line-length"]
     assert python["end_of_line"] == "lf"
     assert editorconfig(project, ".pre-commit-config.yaml")["indent_size"] == "2"
+
+
+def test_development_prints_each_log_line_once(baked, project_env):
+    # Django's own "django" logger has a console handler while DEBUG is on.
+    script = "import logging; logging.getLogger('django.request').warning('marker-line')"
+    result = subprocess.run(
+        ["python", "manage.py", "shell", "-c", script],
+        cwd=baked(),
+        env=project_env(DJANGO_SETTINGS_MODULE=f"{baked().name}.settings.development"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert (result.stdout + result.stderr).count("marker-line") == 1

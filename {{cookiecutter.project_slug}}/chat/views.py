@@ -1,19 +1,33 @@
 import secrets
 
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from .consumers import GUEST_NAME_SESSION_KEY
 from .rooms import InvalidRoomName, check_room_name, is_members_only
+
+
+def enter(request):
+    """The index page's form: the room typed, or the page saying why it cannot be used."""
+    room_name = request.GET.get("room", "")
+    try:
+        check_room_name(room_name)
+    except InvalidRoomName as error:
+        return bad_room(request, error)
+    return redirect("chat:room", room_name=room_name)
 
 
 def room(request, room_name):
     try:
         check_room_name(room_name)
     except InvalidRoomName as error:
-        return render(request, "chat/bad_room.html", {"reason": str(error)}, status=400)
+        return bad_room(request, error)
     if is_members_only(room_name) and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     # The socket reads this from the session: a guest keeps one name across reconnects.
     request.session.setdefault(GUEST_NAME_SESSION_KEY, f"guest-{secrets.token_hex(3)}")
     return render(request, "chat/room.html", {"room_name": room_name})
+
+
+def bad_room(request, error):
+    return render(request, "chat/bad_room.html", {"reason": str(error)}, status=400)

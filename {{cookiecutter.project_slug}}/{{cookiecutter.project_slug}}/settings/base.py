@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "{{ cookiecutter.project_slug }}.context_processors.project",
             ],
         },
     },
@@ -217,4 +218,9 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's default configuration gives "django" a console handler of its own
+        # while DEBUG is on; with the root's as well, each line printed twice.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }

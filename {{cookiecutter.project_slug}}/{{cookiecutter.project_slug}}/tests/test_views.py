@@ -1,6 +1,17 @@
-"""The health check page that the Dockerfile's HEALTHCHECK asks for."""
+"""The home page, and the health check page that the Dockerfile's HEALTHCHECK asks for."""
 
+import pytest
 from django.urls import reverse
+
+
+@pytest.mark.django_db
+def test_the_home_page_is_named_after_the_project(client, settings):
+    settings.PROJECT_NAME = "Pied Piper"
+
+    response = client.get(reverse("index"))
+
+    assert b"<title>Pied Piper</title>" in response.content
+    assert b"<h1>Pied Piper</h1>" in response.content
 
 
 def test_healthz_answers_ok_without_the_database(client):
