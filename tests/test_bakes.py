@@ -117,6 +117,25 @@ def test_env_example_documents_every_variable_the_settings_read(bake_case):
     assert read <= documented, f"not in .env.example: {sorted(read - documented)}"
 
 
+def test_every_setting_the_apps_read_is_declared_in_the_settings(bake_case):
+    _, project = bake_case
+    settings_code = "\n".join(
+        path.read_text() for path in (project / project.name / "settings").glob("*.py")
+    )
+    app_code = "\n".join(
+        path.read_text()
+        for app in ("realtime", *SAMPLE_APPS.values())
+        for path in (project / app).rglob("*.py")
+        if "tests" not in path.parts
+    )
+    read = set(re.findall(r"settings\.([A-Z][A-Z0-9_]+)", app_code))
+    declared = set(re.findall(r"^([A-Z][A-Z0-9_]+) = ", settings_code, re.M))
+    django_own = {"DEBUG", "MEDIA_ROOT", "MEDIA_URL", "ALLOWED_HOSTS", "ASGI_APPLICATION"}
+
+    assert "getattr(settings" not in app_code  # a default there is a setting nobody sees
+    assert read - django_own <= declared, f"not in settings: {sorted(read - declared)}"
+
+
 def test_ruff_finds_nothing(bake_case, project_env):
     _, project = bake_case
     run(project, project_env, "ruff", "check", "--no-cache", ".")

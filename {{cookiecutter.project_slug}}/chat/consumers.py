@@ -53,7 +53,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
             return
         self.room, self.group_name, self.user_name = room, room_group_name(room), self.name()
         # Messages per second, and the burst allowed: a flooding client slows only itself.
-        rate, burst = getattr(settings, "CHAT_RATE_LIMIT", (2, 10))
+        rate, burst = settings.CHAT_RATE_LIMIT
         self.bucket = TokenBucket(rate, burst)
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)

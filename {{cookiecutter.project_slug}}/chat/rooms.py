@@ -40,5 +40,5 @@ def room_group_name(name):
 
 def is_members_only(name):
     """Rooms whose name starts with CHAT_MEMBERS_ONLY_PREFIX refuse anonymous visitors."""
-    prefix = getattr(settings, "CHAT_MEMBERS_ONLY_PREFIX", "members-")
+    prefix = settings.CHAT_MEMBERS_ONLY_PREFIX
     return bool(prefix) and name.startswith(prefix)

@@ -58,7 +58,7 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
             if missed:
                 await self.answer(missed)
                 return
-        timeout = getattr(settings, "NOTIFICATIONS_POLL_TIMEOUT", 25)
+        timeout = settings.NOTIFICATIONS_POLL_TIMEOUT
         self.timer = asyncio.create_task(self.answer_after(timeout))
 
     def parse_request(self):

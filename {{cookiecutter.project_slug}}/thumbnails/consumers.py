@@ -38,7 +38,7 @@ def job_image(message):
 
 def make_thumbnail(source):
     """PNG bytes of a thumbnail of the image file source."""
-    max_pixels = getattr(settings, "THUMBNAILS_MAX_PIXELS", 40_000_000)
+    max_pixels = settings.THUMBNAILS_MAX_PIXELS
     with warnings.catch_warnings():
         # Pillow only warns below twice its limit: refuse any image over ours.
         warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)

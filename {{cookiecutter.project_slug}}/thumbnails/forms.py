@@ -14,7 +14,7 @@ class UploadForm(forms.ModelForm):
 
     def clean_original(self):
         upload = self.cleaned_data["original"]
-        limit = getattr(settings, "THUMBNAILS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+        limit = settings.THUMBNAILS_MAX_UPLOAD_BYTES
         if upload.size > limit:
             raise forms.ValidationError(f"Images are at most {limit // (1024 * 1024)} MB.")
         return upload

@@ -193,6 +193,13 @@ WORKER_RESEND_INTERVAL = env.int("WORKER_RESEND_INTERVAL", default=60)
 
 # Chat messages one client may send per second, and the burst allowed above that.
 CHAT_RATE_LIMIT = tuple(env.list("CHAT_RATE_LIMIT", cast=float, default=[2, 10]))
+# Rooms whose name starts with this refuse anonymous visitors ("" for none).
+CHAT_MEMBERS_ONLY_PREFIX = env.str("CHAT_MEMBERS_ONLY_PREFIX", default="members-")
+{%- endif %}
+{%- if cookiecutter.use_notifications %}
+
+# Seconds a long-poll waits for a notification before answering with none.
+NOTIFICATIONS_POLL_TIMEOUT = env.float("NOTIFICATIONS_POLL_TIMEOUT", default=25)
 {%- endif %}
 {%- if cookiecutter.use_thumbnails %}
 
@@ -200,6 +207,10 @@ CHAT_RATE_LIMIT = tuple(env.list("CHAT_RATE_LIMIT", cast=float, default=[2, 10])
 # the transport lost it (Redis restarted without its append-only file, or was away
 # when the image was uploaded).
 THUMBNAILS_RESEND_AFTER = env.int("THUMBNAILS_RESEND_AFTER", default=120)
+# The largest upload accepted, in bytes, and the most pixels the worker decodes
+# (Pillow refuses more, against decompression bombs).
+THUMBNAILS_MAX_UPLOAD_BYTES = env.int("THUMBNAILS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+THUMBNAILS_MAX_PIXELS = env.int("THUMBNAILS_MAX_PIXELS", default=40_000_000)
 {%- endif %}
 
 LOGGING = {
