@@ -11,6 +11,7 @@ SAMPLE_APPS = {
     "thumbnails": {{ cookiecutter.use_thumbnails }},
 }
 CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
+DATABASE = {{ cookiecutter.database | tojson }}
 
 NEXT_STEPS = """
 Your project is in ./{slug}. Next steps:
@@ -24,6 +25,12 @@ Your project is in ./{slug}. Next steps:
 """
 # What each process of Procfile.dev is, as the next steps name it.
 PROCESS_NAMES = {"redis": "Redis", "web": "daphne", "worker": "the worker"}
+
+POSTGRESQL_NOTE = f"""
+Note: migrate needs a running PostgreSQL server with a database named
+{PROJECT_SLUG} that you can reach as yourself (DATABASE_URL in .env); the
+README's "Run it" section says how to get one without Docker.
+"""
 
 IN_MEMORY_NOTE = """
 Note: you chose the in-memory channel layer. It lives inside one process, so
@@ -74,5 +81,7 @@ if __name__ == "__main__":
         remove_redis_files()
     write_dotenv()
     print(NEXT_STEPS.format(slug=PROJECT_SLUG, processes=spoken_list(procfile_processes())))
+    if DATABASE == "postgresql":
+        print(POSTGRESQL_NOTE)
     if CHANNEL_LAYER == "in_memory":
         print(IN_MEMORY_NOTE)

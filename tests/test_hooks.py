@@ -118,3 +118,12 @@ def test_the_next_steps_name_the_processes_procfile_dev_runs(tmp_path, answers, 
 
     assert result.returncode == 0, result.stderr
     assert f"honcho -f Procfile.dev start    # {processes};" in result.stdout
+
+
+def test_a_postgresql_bake_says_a_server_and_a_database_must_exist(tmp_path):
+    result = bake_with(tmp_path, {"database": "postgresql"})
+
+    assert result.returncode == 0, result.stderr
+    assert "needs a running PostgreSQL server with a database named" in result.stdout
+    readme = (tmp_path / "my_realtime_site" / "README.md").read_text()
+    assert "createdb my_realtime_site" in readme

@@ -74,13 +74,18 @@ class Command(BaseCommand):
             resend_interval=settings.WORKER_RESEND_INTERVAL,
             consumer_classes=list(dict.fromkeys(routes[channel] for channel in channels)),
         )
-        logger.info(
-            "Running worker for channels %s, %d job(s) at a time, as %s",
-            ", ".join(channels),
-            options["concurrency"],
-            worker.name,
-        )
-        if options["reload"]:
-            autoreload.run_with_reloader(worker.run)
-        else:
+
+        def run():
+            # Here rather than before the reloader: its first process only watches.
+            logger.info(
+                "Running worker for channels %s, %d job(s) at a time, as %s",
+                ", ".join(channels),
+                options["concurrency"],
+                worker.name,
+            )
             worker.run()
+
+        if options["reload"]:
+            autoreload.run_with_reloader(run)
+        else:
+            run()
