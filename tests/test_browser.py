@@ -103,3 +103,45 @@ def test_uploaded_image_shows_its_thumbnail_when_the_worker_is_done(stack, brows
     # The page learns from the worker's report on the long-poll stream, without a reload.
     expect(page.locator("#images li[data-status=done] img")).to_have_count(1, timeout=20_000)
     page.screenshot(path=ARTIFACTS_DIR / "thumbnails-page.png", full_page=True)
+
+
+def test_an_upload_from_another_tab_appears_and_gets_its_thumbnail(stack, browser):
+    watching = browser.new_page()
+    watching.goto(f"{stack.url}/thumbnails/")
+    uploading = browser.new_page()
+    uploading.goto(f"{stack.url}/thumbnails/")
+
+    uploading.set_input_files(
+        "input[type=file]",
+        {"name": "from-the-other-tab.png", "mimeType": "image/png", "buffer": png_bytes()},
+    )
+    uploading.click("form[enctype] button")
+
+    entry = watching.locator("#images li", has_text="from-the-other-tab")
+    expect(entry).to_have_count(1, timeout=20_000)
+    expect(entry.locator("img")).to_have_count(1, timeout=20_000)
+
+
+def test_the_chat_fits_a_phone_and_says_which_name_is_yours(stack, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(f"{stack.url}/chat/lobby/")
+    expect(page.locator("#status")).to_have_text("Connected")
+
+    your_name = page.locator("#your-name").inner_text()
+    expect(page.locator("#users li.you")).to_have_text(f"{your_name} (you)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#messages").bounding_box()["width"] >= 300
+    page.screenshot(path=ARTIFACTS_DIR / "chat-page-390.png", full_page=True)
+
+
+def test_no_page_asks_for_anything_that_is_missing(stack, browser):
+    page = browser.new_page()
+    missing = []
+    page.on("response", lambda response: response.status == 404 and missing.append(response.url))
+
+    for path in ("/", "/chat/lobby/", "/chat/?room=a/b", "/notifications/news/", "/thumbnails/"):
+        page.goto(stack.url + path)
+        # The browser asks for the icon after the page has loaded.
+        page.wait_for_timeout(500)
+
+    assert missing == []

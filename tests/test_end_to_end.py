@@ -5,6 +5,7 @@ import json
 import subprocess
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 
 import pytest
 import requests
@@ -110,14 +111,22 @@ def test_pages_and_their_static_files_are_served_by_daphne(stack):
 
 
 def test_uploaded_image_gets_a_thumbnail_and_the_worker_wakes_a_long_poll(stack):
-    poll_url = f"{stack.url}/notifications/thumbnails/poll/?after=0"
-    with ThreadPoolExecutor(1) as pool:
-        # The poll waits for the worker's report; ?after=0 also catches one sent before it began.
-        report = pool.submit(lambda: requests.get(poll_url, timeout=30).json())
-        upload_image(stack, png_bytes())
-        notifications = report.result(timeout=30)["notifications"]
+    poll_url = f"{stack.url}/notifications/thumbnails/poll/"
 
-    [image] = [notification["data"]["image"] for notification in notifications]
+    def reports(after=0):
+        """The stream's reports on the image, by long-poll, until the worker's."""
+        while True:
+            answer = requests.get(poll_url, params={"after": after}, timeout=30).json()
+            yield from (notification["data"]["image"] for notification in answer["notifications"])
+            after = answer["last_id"]
+
+    with ThreadPoolExecutor(1) as pool:
+        # The poll waits for the reports; ?after=0 also catches one sent before it began.
+        statuses = pool.submit(lambda: list(islice(reports(), 2)))
+        upload_image(stack, png_bytes())
+        announced, image = statuses.result(timeout=30)
+
+    assert announced["status"] == "pending" and announced["id"] == image["id"]
     assert image["status"] == "done", image
     assert (stack.media / "thumbnails" / f"{image['id']}.png").is_file()
     thumbnail = requests.get(stack.url + image["thumbnail"], timeout=10)

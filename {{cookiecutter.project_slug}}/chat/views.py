@@ -25,8 +25,9 @@ def room(request, room_name):
     if is_members_only(room_name) and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     # The socket reads this from the session: a guest keeps one name across reconnects.
-    request.session.setdefault(GUEST_NAME_SESSION_KEY, f"guest-{secrets.token_hex(3)}")
-    return render(request, "chat/room.html", {"room_name": room_name})
+    guest_name = request.session.setdefault(GUEST_NAME_SESSION_KEY, f"guest-{secrets.token_hex(3)}")
+    your_name = request.user.username if request.user.is_authenticated else guest_name
+    return render(request, "chat/room.html", {"room_name": room_name, "your_name": your_name})
 
 
 def bad_room(request, error):

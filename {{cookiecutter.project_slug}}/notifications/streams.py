@@ -1,7 +1,8 @@
 """Publishing notifications, and reading back those a client missed."""
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from .models import Notification
 
@@ -27,6 +28,16 @@ def store(stream, data):
     on stream and return the notification, for the caller to wake() the stream with
     once the transaction has committed."""
     return Notification.objects.create(stream=stream, data=data).as_dict()
+
+
+def publish_from_sync(stream, data):
+    """publish() for sync code such as a view: store now, wake the stream's clients
+    through async_to_sync once the transaction commits. A worker's handler saves that
+    trip by returning what store() gave to async code that wakes the stream on its
+    own event loop, as thumbnails/consumers.py does."""
+    notification = store(stream, data)
+    transaction.on_commit(lambda: async_to_sync(wake)(stream, notification))
+    return notification
 
 
 async def wake(stream, notification):

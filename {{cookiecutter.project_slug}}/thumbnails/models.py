@@ -23,6 +23,7 @@ class Image(models.Model):
     def as_dict(self):
         return {
             "id": self.pk,
+            "name": self.original.name,
             "status": self.status,
             "error": self.error,
             "thumbnail": self.thumbnail.url if self.thumbnail else None,

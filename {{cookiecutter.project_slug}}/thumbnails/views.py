@@ -18,6 +18,7 @@ def index(request):
         image.owner = owner_of(request)
         image.save()
         request_thumbnail(image)
+        announce(image)
         return redirect("thumbnails:index")
     context = {"form": form, "images": Image.objects.order_by("-id")[:50]}
     if apps.is_installed("notifications"):
@@ -33,3 +34,11 @@ def delete(request, pk):
     image = get_object_or_404(Image, pk=pk)
     request_deletion(image)
     return redirect("thumbnails:index")
+
+
+def announce(image):
+    """Tell the pages open in other tabs about the new upload."""
+    if apps.is_installed("notifications"):
+        from notifications.streams import publish_from_sync
+
+        publish_from_sync(NOTIFICATION_STREAM, {"image": image.as_dict()})

@@ -10,7 +10,17 @@ def test_room_page_points_at_its_socket_and_names_the_guest(client):
 
     assert response.status_code == 200
     assert b'"ws://testserver/ws/chat/caf%C3%A9/"' in response.content
-    assert client.session[GUEST_NAME_SESSION_KEY].startswith("guest-")
+    guest_name = client.session[GUEST_NAME_SESSION_KEY]
+    assert guest_name.startswith("guest-")
+    assert f'<strong id="your-name">{guest_name}</strong>' in response.content.decode()
+
+
+def test_room_page_names_a_logged_in_user_by_their_username(client, django_user_model):
+    client.force_login(django_user_model.objects.create(username="ada"))
+
+    response = client.get("/chat/lobby/")
+
+    assert response.context["your_name"] == "ada"
 
 
 def test_unusable_room_name_gets_a_page_saying_why(client):

@@ -6,8 +6,12 @@
 from io import BytesIO
 
 import PIL.Image
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from channels.testing import ApplicationCommunicator
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notifications.models import Notification
 from thumbnails.models import Image
@@ -37,3 +41,18 @@ async def test_finished_and_failed_images_are_reported(application, settings, tm
         (good.pk, "done"),
         (bad.pk, "failed"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_is_announced_for_the_pages_open_elsewhere(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    output = BytesIO()
+    PIL.Image.new("RGB", (64, 64)).save(output, format="PNG")
+    upload = SimpleUploadedFile("shared.png", output.getvalue(), content_type="image/png")
+
+    client.post("/thumbnails/", {"original": upload})
+    # The upload's job waits in the in-memory worker layer, which outlives the test.
+    async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+
+    [report] = [n.data["image"] for n in Notification.objects.filter(stream="thumbnails")]
+    assert report["status"] == "pending" and report["name"].endswith("shared.png")

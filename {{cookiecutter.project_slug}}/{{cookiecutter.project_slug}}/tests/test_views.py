@@ -1,6 +1,7 @@
 """The home page, and the health check page that the Dockerfile's HEALTHCHECK asks for."""
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 
@@ -12,6 +13,10 @@ def test_the_home_page_is_named_after_the_project(client, settings):
 
     assert b"<title>Pied Piper</title>" in response.content
     assert b"<h1>Pied Piper</h1>" in response.content
+
+
+def test_the_icon_and_stylesheet_every_page_links_exist():
+    assert finders.find("favicon.svg") and finders.find("site.css")
 
 
 def test_healthz_answers_ok_without_the_database(client):

@@ -10,6 +10,7 @@ const status = document.getElementById("status");
 const errorLine = document.getElementById("error");
 const form = document.getElementById("send");
 const input = document.getElementById("text");
+const yourName = document.getElementById("your-name").textContent;
 
 // Close codes after which reconnecting cannot help.
 const FINAL_CLOSE_CODES = new Set([4400, 4403]);
@@ -51,7 +52,8 @@ function showNotice(text) {
 function showUsers(names) {
   users.replaceChildren(...names.map((name) => {
     const item = document.createElement("li");
-    item.textContent = name;
+    item.textContent = name === yourName ? `${name} (you)` : name;
+    if (name === yourName) item.className = "you";
     return item;
   }));
 }
