@@ -36,7 +36,13 @@ sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
 import chat_load  # noqa: E402
 import profile_summary  # noqa: E402
 from bakery import TEMPLATE_DIR, bake, generated_python, procfile_command  # noqa: E402
-from servers import RedisServer, Server, free_port, wait_for_port  # noqa: E402
+from servers import (  # noqa: E402
+    RedisServer,
+    Server,
+    clean_environment,
+    free_port,
+    wait_for_port,
+)
 
 # The table, figures and chart the README shows; raw profiles stay in artifacts/.
 RESULTS = BENCH_DIR / "results"
@@ -62,10 +68,7 @@ class Stack:
         self.redis.start()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
-        }
-        self.env.update(
+        self.env = clean_environment(
             PATH=f"{self.bin}{os.pathsep}{os.environ['PATH']}", REDIS_URL=self.redis.url
         )
         self.servers = []

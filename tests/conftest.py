@@ -10,10 +10,7 @@ import pgserver
 import pytest
 
 from bakery import bake, generated_python, procfile_command
-from servers import RedisServer, Server, serve_project
-
-# Variables of the outer shell that would change how a generated project behaves.
-PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
+from servers import RedisServer, Server, clean_environment, serve_project
 
 
 @pytest.fixture(scope="session")
@@ -41,13 +38,8 @@ def project_env(generated_python):
     """Environment for running a generated project's commands: its venv first on PATH."""
 
     def make(**variables):
-        env = {
-            key: value for key, value in os.environ.items() if not key.startswith(PROJECT_VARIABLES)
-        }
-        env.pop("VIRTUAL_ENV", None)
-        env["PATH"] = f"{generated_python.parent}{os.pathsep}{env['PATH']}"
-        env.update(variables)
-        return env
+        path = f"{generated_python.parent}{os.pathsep}{os.environ['PATH']}"
+        return clean_environment(PATH=path, **variables)
 
     return make
 

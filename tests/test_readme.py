@@ -15,8 +15,7 @@ import pytest
 
 from bakery import TEMPLATE_DIR
 from clients import ChatClient
-from conftest import PROJECT_VARIABLES
-from servers import die_with_parent, wait_for_port, wait_for_text
+from servers import clean_environment, die_with_parent, wait_for_port, wait_for_text
 
 README = (TEMPLATE_DIR / "README.md").read_text()
 # The demo binds these fixed ports, as a developer's machine would.
@@ -41,8 +40,7 @@ def port_in_use(port):
 def demo(tmp_path):
     busy = [name for name, port in DEMO_PORTS.items() if port_in_use(port)]
     assert not busy, f"the demo needs ports {DEMO_PORTS}; in use: {busy}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(PROJECT_VARIABLES)}
-    env.pop("VIRTUAL_ENV", None)
+    env = clean_environment()
     log_path = tmp_path / "demo.log"
     with open(log_path, "wb") as log:
         # A session of its own, so that honcho and everything it started stop together.
