@@ -6,7 +6,7 @@ counts what each client receives: every client must get every message of its roo
 Prints connection and delivery figures, errors, losses and daphne's memory per
 connection. Run from the template repository:
 
-    .venv/bin/python bench/load.py [rooms] [clients per room]
+    .venv/bin/python -m bench.load [rooms] [clients per room]
 """
 
 import asyncio
@@ -20,10 +20,8 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from bakery import bake, generated_python  # noqa: E402
-from servers import RedisServer, serve_project  # noqa: E402
+from tests.bakery import bake, generated_python
+from tests.servers import Processes, RedisServer, clean_environment
 
 MESSAGES = 2
 SEND_WINDOW = 30.0
@@ -127,14 +125,15 @@ def main():
         project = bake(workdir / "default")
         redis = RedisServer(workdir)
         redis.start()
-        env = {
-            **os.environ,
-            "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
-            "REDIS_URL": redis.url,
-            "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-            "DJANGO_LOG_LEVEL": os.environ.get("LOAD_LOG_LEVEL", "WARNING"),
-        }
-        daphne, port = serve_project(project, env, workdir, daphne_options=["-v", "0"])
+        env = clean_environment(
+            PATH=f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+            REDIS_URL=redis.url,
+            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            DJANGO_LOG_LEVEL=os.environ.get("LOAD_LOG_LEVEL", "WARNING"),
+        )
+        processes = Processes(project, env, workdir)
+        processes.run(["python", "manage.py", "migrate"])
+        daphne, port = processes.daphne(f"{project.name}.asgi:application", "-v", "0")
         try:
             report(
                 rooms, per_room, asyncio.run(run_load(port, rooms, per_room, daphne.process.pid))
@@ -149,7 +148,7 @@ def main():
             )
             print("\n".join(f"  {line}" for line in problems[:10]))
         finally:
-            daphne.stop()
+            processes.stop()
             redis.stop()
 
 

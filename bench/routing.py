@@ -2,7 +2,7 @@
 URLRouter on two shapes of the same routes, flat and through three levels of include()
 (routing_workload.py), printing a table with the ratios.
 
-Run from the template repository: .venv/bin/python bench/routing.py [rounds]
+Run from the template repository: .venv/bin/python -m bench.routing [rounds]
 """
 
 import os
@@ -11,9 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from bakery import bake, generated_python  # noqa: E402
+from tests.bakery import bake, generated_python
 
 
 def main():

@@ -15,7 +15,7 @@ starts a fresh Redis, daphne and a runworker, then measures:
 Prints a table with the ratio of each figure to the baseline's, and writes it with
 a chart to bench/results/. Every process it starts stops with it.
 
-    .venv/bin/python bench/suite.py [--quick] [--profile] [--jobs-only]
+    .venv/bin/python -m bench.suite [--quick] [--profile] [--jobs-only]
 """
 
 import argparse
@@ -30,19 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
+from bench import chat_load, profile_summary
+from tests.bakery import TEMPLATE_DIR, bake, generated_python, procfile_command
+from tests.servers import Processes, RedisServer, clean_environment, free_port
 
-import chat_load  # noqa: E402
-import profile_summary  # noqa: E402
-from bakery import TEMPLATE_DIR, bake, generated_python, procfile_command  # noqa: E402
-from servers import (  # noqa: E402
-    RedisServer,
-    Server,
-    clean_environment,
-    free_port,
-    wait_for_port,
-)
+BENCH_DIR = Path(__file__).resolve().parent
 
 # The table, figures and chart the README shows; raw profiles stay in artifacts/.
 RESULTS = BENCH_DIR / "results"
@@ -59,39 +51,41 @@ for stream in sys.stdin:
 
 
 class Stack:
-    """Redis, daphne and a worker for one target, in a directory of their own."""
+    """Redis, daphne and a worker for one target (cwd: the project or the baseline), in
+    a directory of their own."""
 
-    def __init__(self, directory, python):
-        self.directory = directory
-        self.bin = python.parent
+    def __init__(self, directory, python, cwd, **variables):
         self.redis = RedisServer(directory)
         self.redis.start()
+        self.env = clean_environment(
+            PATH=f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+            REDIS_URL=self.redis.url,
+            **variables,
+        )
+        self.processes = Processes(cwd, self.env, directory)
+        self.directory = directory
+
+    def serve(self, web, worker):
+        """Start daphne (web: its command, given the port, which it also finds in PORT)
+        and a worker; second_worker() starts another beside it."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = clean_environment(
-            PATH=f"{self.bin}{os.pathsep}{os.environ['PATH']}", REDIS_URL=self.redis.url
+        self.daphne = self.processes.start(
+            "daphne", web(self.port), port=self.port, PORT=str(self.port)
         )
-        self.servers = []
-
-    def start(self, name, command, cwd, **extra_env):
-        server = Server(
-            command,
-            log_path=self.directory / f"{name}.log",
-            cwd=cwd,
-            env={**self.env, **extra_env},
-        )
-        self.servers.append(server)
-        return server
+        self.worker = self.processes.start("worker", worker)
+        self.second_worker = lambda: self.processes.start("worker-2", worker)
 
     def stop(self):
-        for server in reversed(self.servers):
-            server.stop()
+        self.processes.stop()
         self.redis.stop()
 
 
 def start_project(project, directory, python):
-    stack = Stack(directory, python)
-    stack.env.update(
+    stack = Stack(
+        directory,
+        python,
+        project,
         DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
         DJANGO_SECRET_KEY="benchmark-only-" + "k" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
@@ -103,15 +97,9 @@ def start_project(project, directory, python):
         # (2 messages a second) would measure itself, not the chat.
         CHAT_RATE_LIMIT="1000,1000",
     )
-    release = procfile_command(project, "release")
-    subprocess.run(release, cwd=project, env=stack.env, check=True, capture_output=True)
+    stack.processes.run(procfile_command(project, "release"))
     web = procfile_command(project, "web")
-    stack.daphne = stack.start("daphne", web, project, PORT=str(stack.port))
-    stack.worker = stack.start("worker", procfile_command(project, "worker"), project)
-    stack.second_worker = lambda: stack.start(
-        "worker-2", procfile_command(project, "worker"), project
-    )
-    wait_for_port(stack.port, stack.daphne.process)
+    stack.serve(lambda port: web, procfile_command(project, "worker"))
     shell = [
         "python",
         "manage.py",
@@ -127,25 +115,20 @@ def start_project(project, directory, python):
 
 
 def start_baseline(directory, python):
-    stack = Stack(directory, python)
     baseline = BENCH_DIR / "baseline"
-    stack.env.update(
+    stack = Stack(
+        directory,
+        python,
+        baseline,
         DJANGO_SETTINGS_MODULE="tutorial.settings",
         BASELINE_DB=str(directory / "db.sqlite3"),
         PYTHONPATH=str(baseline),
     )
-    subprocess.run(
-        ["python", "-m", "django", "migrate", "-v", "0"], cwd=baseline, env=stack.env, check=True
+    stack.processes.run(["python", "-m", "django", "migrate", "-v", "0"])
+    stack.serve(
+        lambda port: ["daphne", "-b", "127.0.0.1", "-p", str(port), "tutorial.asgi:application"],
+        ["python", "-m", "django", "runworker", "jobs"],
     )
-    stack.daphne = stack.start(
-        "daphne",
-        ["daphne", "-b", "127.0.0.1", "-p", str(stack.port), "tutorial.asgi:application"],
-        baseline,
-    )
-    worker_command = ["python", "-m", "django", "runworker", "jobs"]
-    stack.worker = stack.start("worker", worker_command, baseline)
-    stack.second_worker = lambda: stack.start("worker-2", worker_command, baseline)
-    wait_for_port(stack.port, stack.daphne.process)
     stack.jobs = lambda kind, count: job_script(
         ["python", BENCH_DIR / "jobs" / "baseline_jobs.py"],
         baseline,

@@ -99,6 +99,19 @@ def upload_image(stack, content, name="photo.png", content_type="image/png", hea
     assert response.status_code == 302, response.text
 
 
+def thumbnail_reports(base_url, count):
+    """The first count image reports on the thumbnails notification stream, from its
+    start (an upload's announcement, then the worker's), read by long-poll."""
+    reports, after = [], 0
+    while len(reports) < count:
+        answer = requests.get(
+            f"{base_url}/notifications/thumbnails/poll/", params={"after": after}, timeout=30
+        ).json()
+        reports += [notification["data"]["image"] for notification in answer["notifications"]]
+        after = answer["last_id"]
+    return reports[:count]
+
+
 def django_shell(stack, code):
     """Run Python code in the served project's `manage.py shell`; return its last line."""
     output = subprocess.run(

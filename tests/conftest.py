@@ -10,7 +10,7 @@ import pgserver
 import pytest
 
 from bakery import bake, generated_python, procfile_command
-from servers import RedisServer, Server, clean_environment, serve_project
+from servers import Processes, RedisServer, clean_environment
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +73,7 @@ def postgres_url():
 def serve(baked, project_env, redis_url, tmp_path):
     """serve(daphne_options=(), environment=None, **bake_options): a bake, migrated, under
     daphne with its worker, sharing a real Redis; environment adds variables (None: unset)."""
-    servers = []
+    stacks = []
 
     def start(daphne_options=(), environment=None, **options):
         project = baked(**options)
@@ -89,14 +89,11 @@ def serve(baked, project_env, redis_url, tmp_path):
                 env.pop(name)
             else:
                 env[name] = value
-        daphne, port = serve_project(project, env, tmp_path, daphne_options)
-        worker = Server(
-            procfile_command(project, "worker"),
-            log_path=tmp_path / "worker.log",
-            cwd=project,
-            env=env,
-        )
-        servers.extend([daphne, worker])
+        processes = Processes(project, env, tmp_path)
+        stacks.append(processes)
+        processes.run(["python", "manage.py", "migrate"])
+        daphne, port = processes.daphne(f"{project.name}.asgi:application", *daphne_options)
+        worker = processes.start("worker", procfile_command(project, "worker"))
         return SimpleNamespace(
             project=project,
             env=env,
@@ -108,8 +105,8 @@ def serve(baked, project_env, redis_url, tmp_path):
         )
 
     yield start
-    for server in servers:
-        server.stop()
+    for processes in stacks:
+        processes.stop()
 
 
 @pytest.fixture

@@ -134,28 +134,49 @@ class RedisServer:
         self.server.stop()
 
 
-def serve_project(project, env, log_dir, daphne_options=()):
-    """Migrate a baked project and start daphne on a free port; return (daphne, port)."""
-    subprocess.run(
-        ["python", "manage.py", "migrate"], cwd=project, env=env, check=True, capture_output=True
-    )
-    port = free_port()
-    daphne = Server(
-        [
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            *daphne_options,
-            f"{project.name}.asgi:application",
-        ],
-        log_path=log_dir / "daphne.log",
-        cwd=project,
-        env=env,
-    )
-    wait_for_port(port, daphne.process)
-    return daphne, port
+class Processes:
+    """The processes of one stack (daphnes, workers, nginx, one-off commands), started
+    with one environment in one directory, logging to <name>.log in log_dir, and
+    stopped together: what the tests and the benchmark run a bake or the baseline with.
+    Redis, which a test may stop and start on its own, is a RedisServer beside it."""
+
+    def __init__(self, cwd, env, log_dir):
+        self.cwd, self.env, self.log_dir = cwd, env, log_dir
+        self.servers = []
+
+    def run(self, command, **extra_env):
+        """A one-off command (migrate, collectstatic) that must succeed; its output."""
+        return subprocess.run(
+            command,
+            cwd=self.cwd,
+            env={**self.env, **extra_env},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def start(self, name, command, *, port=None, **extra_env):
+        """Start command; with port, return once it listens there."""
+        server = Server(
+            command,
+            log_path=self.log_dir / f"{name}.log",
+            cwd=self.cwd,
+            env={**self.env, **extra_env},
+        )
+        self.servers.append(server)
+        if port is not None:
+            wait_for_port(port, server.process)
+        return server
+
+    def daphne(self, asgi_application, *options, name="daphne"):
+        """daphne on a free port of 127.0.0.1: (the server, its port)."""
+        port = free_port()
+        command = ["daphne", "-b", "127.0.0.1", "-p", str(port), *options, asgi_application]
+        return self.start(name, command, port=port), port
+
+    def stop(self):
+        for server in reversed(self.servers):
+            server.stop()
 
 
 class SentinelServer:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from servers import serve_project
+from servers import Processes
 
 BAKES = {
     "default": {},
@@ -159,13 +159,15 @@ def test_health_check_passes_against_daphne_and_fails_without_it(
     if allowed_hosts:
         variables["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
     env = project_env(**variables)
-    daphne, port = serve_project(project, env, tmp_path, ["--proxy-headers"])
+    processes = Processes(project, env, tmp_path)
+    processes.run(["python", "manage.py", "migrate"])
+    daphne, port = processes.daphne(f"{project.name}.asgi:application", "--proxy-headers")
     env["PORT"] = str(port)  # the check's default is the image's 8000
     check = health_check(project)
     try:
         healthy = run(check, cwd=project, env=env)
     finally:
-        daphne.stop()
+        processes.stop()
     unreachable = run(check, cwd=project, env=env)
 
     assert healthy.returncode == 0, healthy.stderr + daphne.output()

@@ -5,14 +5,13 @@ import json
 import subprocess
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 
 import pytest
 import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from clients import ChatClient, chat_round_trip, upload_image
+from clients import ChatClient, chat_round_trip, thumbnail_reports, upload_image
 from images import png_bytes
 from servers import Server, free_port, wait_for_port
 
@@ -111,20 +110,11 @@ def test_pages_and_their_static_files_are_served_by_daphne(stack):
 
 
 def test_uploaded_image_gets_a_thumbnail_and_the_worker_wakes_a_long_poll(stack):
-    poll_url = f"{stack.url}/notifications/thumbnails/poll/"
-
-    def reports(after=0):
-        """The stream's reports on the image, by long-poll, until the worker's."""
-        while True:
-            answer = requests.get(poll_url, params={"after": after}, timeout=30).json()
-            yield from (notification["data"]["image"] for notification in answer["notifications"])
-            after = answer["last_id"]
-
     with ThreadPoolExecutor(1) as pool:
-        # The poll waits for the reports; ?after=0 also catches one sent before it began.
-        statuses = pool.submit(lambda: list(islice(reports(), 2)))
+        # The poll waits for the reports; from the stream's start, it misses none.
+        reports = pool.submit(thumbnail_reports, stack.url, 2)
         upload_image(stack, png_bytes())
-        announced, image = statuses.result(timeout=30)
+        announced, image = reports.result(timeout=30)
 
     assert announced["status"] == "pending" and announced["id"] == image["id"]
     assert image["status"] == "done", image

@@ -88,7 +88,7 @@ def get_when_served(url, timeout=30):
 @pytest.mark.timeout(600)
 def test_demo_command_serves_pages_and_chat_with_redis_and_worker(demo):
     with urllib.request.urlopen("http://127.0.0.1:8000/", timeout=10) as page:
-        assert b"It works" in page.read()
+        assert b"<h1>My Realtime Site</h1>" in page.read()
 
     async def chat():
         alice = await ChatClient.join("http://127.0.0.1:8000", "demo")
@@ -105,14 +105,21 @@ def test_demo_command_serves_pages_and_chat_with_redis_and_worker(demo):
     assert re.search(r"redis\.1 +\| .*Ready to accept connections", log)
     assert re.search(r"worker\.1 +\| .*Running worker for channels", log)
 
-    # A code change restarts daphne and the worker, as runserver would.
+    # A code change restarts daphne and the worker, as runserver would: urls.py is
+    # daphne's alone, routings.py (loaded by asgi.py) the worker's too. Django's
+    # reloader takes its first look at the files a moment after starting: a change
+    # before that look goes unseen.
+    time.sleep(3)
     with open(demo.project / "my_realtime_site" / "urls.py", "a") as urls:
         urls.write(
             "\nfrom django.http import HttpResponse  # noqa: E402\n"
             'urlpatterns.append(path("reloaded/", lambda request: HttpResponse("new code")))\n'
         )
+    with open(demo.project / "my_realtime_site" / "routings.py", "a") as routings:
+        routings.write("# changed\n")
     assert get_when_served("http://127.0.0.1:8000/reloaded/") == b"new code"
     deadline = time.monotonic() + 30
+    # The worker logs its start once per process that runs it (not the reloader's).
     while demo.log.read_text(errors="replace").count("Running worker for channels") < 2:
         assert time.monotonic() < deadline, "the worker did not restart"
         time.sleep(0.2)

@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from bakery import procfile_command
-from clients import ChatClient, upload_image
+from clients import ChatClient, thumbnail_reports, upload_image
 from images import png_bytes
-from servers import Server, free_port, wait_for_port
+from servers import Processes, free_port
 
 # nginx's main configuration; the generated site config is included as it would be
 # from /etc/nginx/sites-enabled. The log format names the daphne each request reached.
@@ -88,29 +88,16 @@ def scaled_out(baked, project_env, redis_url, tmp_path):
         REDIS_URL=redis_url,
         DAPHNE_BIND_ADDRESS="127.0.0.1",
     )
-    collectstatic = ["python", "manage.py", "collectstatic", "--no-input"]
-    for command in (procfile_command(project, "release"), collectstatic):
-        subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
-
-    servers = []
+    processes = Processes(project, env, tmp_path)
+    processes.run(procfile_command(project, "release"))
+    processes.run(["python", "manage.py", "collectstatic", "--no-input"])
     daphne_ports = [free_port(), free_port()]
     for number, port in enumerate(daphne_ports, start=1):
-        daphne = Server(
-            procfile_command(project, "web"),
-            log_path=tmp_path / f"web.{number}.log",
-            cwd=project,
-            env={**env, "PORT": str(port)},
+        processes.start(
+            f"web.{number}", procfile_command(project, "web"), port=port, PORT=str(port)
         )
-        servers.append(daphne)
-        wait_for_port(port, daphne.process)
-    servers.append(
-        Server(
-            procfile_command(project, "worker"),
-            log_path=tmp_path / "worker.log",
-            cwd=project,
-            env=env,
-        )
-    )
+    processes.start("worker", procfile_command(project, "worker"))
+    process_logs = [server.log_path for server in processes.servers]
 
     http_port, https_port = free_port(), free_port()
     certificate, key = self_signed_certificate(tmp_path)
@@ -118,25 +105,20 @@ def scaled_out(baked, project_env, redis_url, tmp_path):
         site_config(project, tmp_path, daphne_ports, http_port, https_port, certificate, key)
     )
     (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(dir=tmp_path))
-    nginx = Server(
-        ["nginx", "-c", tmp_path / "nginx.conf", "-p", tmp_path],
-        log_path=tmp_path / "nginx.out",
-    )
-    servers.append(nginx)
-    wait_for_port(https_port, nginx.process)
+    nginx_command = ["nginx", "-c", tmp_path / "nginx.conf", "-p", tmp_path]
+    nginx = processes.start("nginx", nginx_command, port=https_port)
     try:
         yield SimpleNamespace(
             url=f"https://127.0.0.1:{https_port}",
             http_url=f"http://127.0.0.1:{http_port}",
             certificate=certificate,
             daphne_ports=daphne_ports,
-            process_logs=[server.log_path for server in servers if server is not nginx],
+            process_logs=process_logs,
             access_log=tmp_path / "access.log",
             nginx=nginx,
         )
     finally:
-        for server in servers:
-            server.stop()
+        processes.stop()
 
 
 def upstreams_of(access_log, path_prefix):
@@ -166,13 +148,11 @@ def test_clients_on_different_daphnes_chat_in_one_room(scaled_out):
 
 def test_long_poll_on_one_daphne_is_woken_by_the_worker(scaled_out, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(scaled_out.certificate))
-    poll_url = f"{scaled_out.url}/notifications/thumbnails/poll/?after=0"
     with ThreadPoolExecutor(1) as pool:
-        report = pool.submit(lambda: requests.get(poll_url, timeout=30).json())
+        reports = pool.submit(thumbnail_reports, scaled_out.url, 2)
         upload_image(scaled_out, png_bytes())  # through nginx to whichever daphne
-        [notification] = report.result(timeout=30)["notifications"]
+        _, image = reports.result(timeout=30)
 
-    image = notification["data"]["image"]
     assert image["status"] == "done", image
     thumbnail = requests.get(scaled_out.url + image["thumbnail"], timeout=10)
     assert thumbnail.content.startswith(b"\x89PNG")

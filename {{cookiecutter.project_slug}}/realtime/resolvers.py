@@ -95,19 +95,23 @@ def iter_routes(protocol, application=None):
 
 
 def walk(protocol, routes, patterns, namespaces, middleware):
-    for route in routes:
-        route_patterns = (*patterns, route.pattern)
-        if route.app is None:
-            inner_namespaces = (*namespaces, route.namespace) if route.namespace else namespaces
-            yield from walk(protocol, route.routes, route_patterns, inner_namespaces, middleware)
-        elif route.nested:
-            inner_middleware, router = split_middleware(route.app)
-            inner_routes = routes_of(router)
-            middleware_here = middleware + inner_middleware
-            yield from walk(protocol, inner_routes, route_patterns, namespaces, middleware_here)
+    """The routes of a table in routing order: its leaves (realtime.routing flattens the
+    include()s), and the routes of the routers nested in them."""
+    for leaf in routes.leaves:
+        leaf_patterns = (*patterns, *(route.pattern for route in leaf.chain))
+        leaf_namespaces = namespaces + leaf.namespaces
+        if leaf.route.nested:
+            inner_middleware, router = split_middleware(leaf.route.app)
+            yield from walk(
+                protocol,
+                routes_of(router),
+                leaf_patterns,
+                leaf_namespaces,
+                middleware + inner_middleware,
+            )
         else:
-            name = full_name(namespaces, route.name)
-            yield RouteInfo(protocol, route_patterns, name, route.app, middleware)
+            name = full_name(leaf_namespaces, leaf.route.name)
+            yield RouteInfo(protocol, leaf_patterns, name, leaf.route.app, middleware)
 
 
 @dataclass(frozen=True)

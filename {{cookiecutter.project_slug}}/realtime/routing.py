@@ -205,6 +205,7 @@ class Leaf:
     """
 
     def __init__(self, chain, namespaces):
+        self.chain = chain
         self.route = chain[-1]
         self.namespaces = namespaces
         self.prefix = chain_prefix(chain)
