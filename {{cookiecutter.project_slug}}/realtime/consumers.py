@@ -71,39 +71,49 @@ class LayerOutageMixin:
     """
 
     unavailable_message = "The service is unavailable for a moment; try again shortly."
+    # What went over the connection so far, noted by the public methods that send it
+    # (wrapping send instead would cost every message a call).
+    accepted = closed = response_started = False
 
     async def __call__(self, scope, receive, send):
-        # What went over the connection so far, from the ASGI messages themselves.
-        seen = set()
+        received = set()
 
         async def watched_receive():
             message = await receive()
-            seen.add(message["type"])
+            received.add(message["type"])
             return message
 
-        async def watched_send(message):
-            seen.add(message["type"])
-            await send(message)
-
         try:
-            await super().__call__(scope, watched_receive, watched_send)
+            await super().__call__(scope, watched_receive, send)
         except LAYER_ERRORS as error:
             name, path = type(self).__name__, scope.get("path")
             logger.warning("%s at %s: channel layer unavailable (%s)", name, path, error)
             await self.layer_outage(error)
             if scope["type"] == "websocket":
-                await self.close_unavailable(seen, receive, send)
-            elif "http.response.start" not in seen:
+                await self.close_unavailable(received, receive, send)
+            elif not self.response_started:
                 body = json.dumps({"error": self.unavailable_message}).encode()
                 headers = [(b"content-type", b"application/json")]
                 await send({"type": "http.response.start", "status": 503, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
 
-    async def close_unavailable(self, seen, receive, send):
-        if "websocket.close" in seen or "websocket.disconnect" in seen:
+    async def accept(self, *args, **kwargs):
+        await super().accept(*args, **kwargs)
+        self.accepted = True
+
+    async def close(self, *args, **kwargs):
+        await super().close(*args, **kwargs)
+        self.closed = True
+
+    async def send_headers(self, *args, **kwargs):
+        self.response_started = True
+        await super().send_headers(*args, **kwargs)
+
+    async def close_unavailable(self, received, receive, send):
+        if self.closed or "websocket.disconnect" in received:
             return
-        if "websocket.accept" not in seen:
-            if "websocket.connect" not in seen:
+        if not self.accepted:
+            if "websocket.connect" not in received:
                 # The layer failed before the consumer read the connect event (the
                 # pub/sub layer fails as early as new_channel()).
                 await receive()
