@@ -137,7 +137,8 @@ class MessageConsumer(AsyncWebsocketConsumer):
             return
         if not self.greeted:
             self.greeted = True
-            self.first_message_timer.cancel()
+            if self.first_message_timer is not None:  # None once it has fired
+                self.first_message_timer.cancel()
 
     @classmethod
     def parse_frame(cls, text_data, bytes_data=None):
