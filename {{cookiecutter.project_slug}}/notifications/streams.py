@@ -1,10 +1,16 @@
 """Publishing notifications, and reading back those a client missed."""
 
+import logging
+
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from realtime.consumers import LAYER_ERRORS
+
 from .models import Notification
+
+logger = logging.getLogger(__name__)
 
 # Channel layers refuse group names of 100 characters or more.
 MAX_STREAM_NAME_LENGTH = 64
@@ -36,8 +42,18 @@ def publish_from_sync(stream, data):
     trip by returning what store() gave to async code that wakes the stream on its
     own event loop, as thumbnails/consumers.py does."""
     notification = store(stream, data)
-    transaction.on_commit(lambda: async_to_sync(wake)(stream, notification))
+    transaction.on_commit(lambda: wake_from_sync(stream, notification))
     return notification
+
+
+def wake_from_sync(stream, notification):
+    """wake() from sync code. Without the channel layer (Redis away) the stream's
+    clients are not woken but lose nothing: their next poll reads what was stored."""
+    try:
+        async_to_sync(wake)(stream, notification)
+    except LAYER_ERRORS as error:
+        number = notification["id"]
+        logger.warning("Notification %s stored; %s not woken: %s", number, stream, error)
 
 
 async def wake(stream, notification):
