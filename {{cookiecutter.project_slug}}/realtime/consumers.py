@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 
 from redis.exceptions import RedisError
 
+from .messages import encode, error_frame
+
 logger = logging.getLogger(__name__)
 
 # What the channel layer raises when it cannot reach its server.
@@ -118,8 +120,8 @@ class LayerOutageMixin:
                 # pub/sub layer fails as early as new_channel()).
                 await receive()
             await send({"type": "websocket.accept"})
-        frame = {"type": "error", "code": "unavailable", "message": self.unavailable_message}
-        await send({"type": "websocket.send", "text": json.dumps(frame)})
+        frame = error_frame("unavailable", self.unavailable_message)
+        await send({"type": "websocket.send", "text": encode(frame)})
         await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
 
     async def layer_outage(self, error):

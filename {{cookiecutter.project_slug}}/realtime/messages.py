@@ -166,13 +166,18 @@ class MessageConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=encode(frame))
 
     async def send_error(self, code, message):
-        await self.send_frame({"type": "error", "code": code, "message": message})
+        await self.send_frame(error_frame(code, message))
 
     async def refuse(self, refusal):
         if self.first_message_timer is not None:
             self.first_message_timer.cancel()
         await self.send_error(refusal.code, refusal.message)
         await self.close(code=refusal.close_code)
+
+
+def error_frame(code, message):
+    """The one shape of every error frame a client gets (ErrorFrame, "type" added)."""
+    return {"type": "error", "code": code, "message": message}
 
 
 def encode(frame):
