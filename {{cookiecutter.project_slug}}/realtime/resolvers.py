@@ -6,6 +6,7 @@ one given, through its middleware and nested routers, with URLRouter's matching.
 
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
 
 from channels.routing import ChannelNameRouter, get_default_application
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver
@@ -62,6 +63,9 @@ class RouteInfo:
     name: str | None
     app: object
     middleware: tuple
+    # The Route of each level, outermost first: include()s, nested routers, the route
+    # itself. Empty for channels.
+    routes: tuple = ()
 
     @property
     def consumer(self):
@@ -94,24 +98,25 @@ def iter_routes(protocol, application=None):
         yield from walk(protocol, routes_of(router), (), (), middleware)
 
 
-def walk(protocol, routes, patterns, namespaces, middleware):
+def walk(protocol, routes, outer_routes, namespaces, middleware):
     """The routes of a table in routing order: its leaves (realtime.routing flattens the
     include()s), and the routes of the routers nested in them."""
     for leaf in routes.leaves:
-        leaf_patterns = (*patterns, *(route.pattern for route in leaf.chain))
+        leaf_routes = (*outer_routes, *leaf.chain)
         leaf_namespaces = namespaces + leaf.namespaces
         if leaf.route.nested:
             inner_middleware, router = split_middleware(leaf.route.app)
             yield from walk(
                 protocol,
                 routes_of(router),
-                leaf_patterns,
+                leaf_routes,
                 leaf_namespaces,
                 middleware + inner_middleware,
             )
         else:
             name = full_name(leaf_namespaces, leaf.route.name)
-            yield RouteInfo(protocol, leaf_patterns, name, leaf.route.app, middleware)
+            patterns = tuple(route.pattern for route in leaf_routes)
+            yield RouteInfo(protocol, patterns, name, leaf.route.app, middleware, leaf_routes)
 
 
 @dataclass(frozen=True)
@@ -179,30 +184,32 @@ class URLConf:
         self.urlpatterns = urlpatterns
 
 
-def django_patterns(routes):
-    """The Route tree as Django URL patterns, nested routers turned into include()s."""
+def django_patterns(routes, level=0):
+    """Django URL patterns for routes (RouteInfos, from iter_routes()), their include()s
+    and nested routers rebuilt as URLResolvers from the levels they share, as
+    django.urls.reverse() needs them for namespaces."""
     patterns = []
-    for route in routes:
-        if route.app is None:
-            urlconf = URLConf(django_patterns(route.routes))
+    for _, group in groupby(routes, key=lambda info: id(info.routes[level])):
+        group = list(group)
+        route = group[0].routes[level]
+        if level == len(group[0].routes) - 1:
+            patterns.append(URLPattern(route.pattern, route.app, route.extra_kwargs, route.name))
+            continue
+        urlconf = URLConf(django_patterns(group, level + 1))
+        if route.nested:
+            patterns.append(URLResolver(route.pattern, urlconf, route.extra_kwargs))
+        else:
             patterns.append(
                 URLResolver(
                     route.pattern, urlconf, route.extra_kwargs, route.app_name, route.namespace
                 )
             )
-        elif route.nested:
-            urlconf = URLConf(django_patterns(routes_of(split_middleware(route.app)[1])))
-            patterns.append(URLResolver(route.pattern, urlconf, route.extra_kwargs))
-        else:
-            patterns.append(URLPattern(route.pattern, route.app, route.extra_kwargs, route.name))
     return patterns
 
 
 @cache
 def protocol_urlconf(protocol, application=None):
-    root = protocol_app(protocol, application)
-    routes = routes_of(split_middleware(root)[1]) if root is not None else ()
-    return URLConf(django_patterns(routes))
+    return URLConf(django_patterns(list(iter_routes(protocol, application))))
 
 
 def reverse(viewname, *, protocol=None, args=None, kwargs=None, application=None):

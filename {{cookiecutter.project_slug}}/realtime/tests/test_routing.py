@@ -229,6 +229,10 @@ async def test_nested_namespaces_compose():
 
     assert found.name == "outer:inner:room"
     assert reversed_path == "/outer/in/room/x/"
+    # As in Django, an app_name finds its instance namespace.
+    assert reverse("outer_app:sample:room", kwargs={"room": "y"}, application=application) == (
+        "/outer/in/room/y/"
+    )
 
 
 # 6. Anchoring: an unanchored inner re_path does not match mid-path.
