@@ -10,7 +10,7 @@ import pgserver
 import pytest
 
 from bakery import bake, generated_python, procfile_command
-from servers import Processes, RedisServer, clean_environment
+from servers import Processes, RedisServer, clean_environment, free_port
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +113,47 @@ def serve(baked, project_env, redis_url, tmp_path):
 def stack(serve):
     """The default bake, served."""
     return serve()
+
+
+@pytest.fixture
+def production(baked, project_env, redis_url, tmp_path):
+    """production(**environment): the default bake as production runs it: production
+    settings, the Procfile's web (daphne) and worker commands, a real Redis."""
+    stacks = []
+
+    def start(**environment):
+        project = tmp_path / baked().name
+        shutil.copytree(baked(), project)  # collectstatic writes into it
+        (tmp_path / "media").mkdir()
+        port = free_port()
+        env = project_env(
+            DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
+            DJANGO_SECRET_KEY="production-test-key-" + "x" * 40,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+            REDIS_URL=redis_url,
+            DAPHNE_BIND_ADDRESS="127.0.0.1",
+            PORT=str(port),
+            **environment,
+        )
+        processes = Processes(project, env, tmp_path)
+        stacks.append(processes)
+        processes.run(procfile_command(project, "release"))
+        processes.run(["python", "manage.py", "collectstatic", "--no-input"])
+        daphne = processes.start("web", procfile_command(project, "web"), port=port)
+        worker = processes.start("worker", procfile_command(project, "worker"))
+        return SimpleNamespace(
+            project=project,
+            env=env,
+            port=port,
+            url=f"http://127.0.0.1:{port}",
+            # What the proxy in front of daphne would say of an HTTPS request.
+            https_headers={"X-Forwarded-Proto": "https"},
+            daphne=daphne,
+            worker=worker,
+        )
+
+    yield start
+    for processes in stacks:
+        processes.stop()

@@ -15,14 +15,20 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter
 from django.urls import re_path
 
+from realtime.http import BodyLimit
 from realtime.routing import URLRouter
 from realtime.security import AllowedHostsOriginValidator
+from realtime.server import limit_daphne
 
 from . import routings
 
+# daphne reads whole request bodies into memory and waits hours for slow clients:
+# bound both (realtime/server.py).
+limit_daphne()
+
 application = ProtocolTypeRouter(
     {
-        "http": URLRouter([*routings.http_urlpatterns, re_path(r"^", django_asgi_app)]),
+        "http": BodyLimit(URLRouter([*routings.http_urlpatterns, re_path(r"^", django_asgi_app)])),
         # Websockets have no CSRF protection: checking Origin against ALLOWED_HOSTS is the defence.
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(routings.websocket_urlpatterns))

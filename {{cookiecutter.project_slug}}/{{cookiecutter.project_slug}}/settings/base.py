@@ -6,6 +6,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 from pathlib import Path
 
 import environ
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from realtime.redis_hosts import connection_options, redis_hosts
@@ -214,6 +215,19 @@ THUMBNAILS_RESEND_AFTER = env.int("THUMBNAILS_RESEND_AFTER", default=120)
 THUMBNAILS_MAX_UPLOAD_BYTES = env.int("THUMBNAILS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 THUMBNAILS_MAX_PIXELS = env.int("THUMBNAILS_MAX_PIXELS", default=40_000_000)
 {%- endif %}
+
+# What one HTTP client may make the server hold (realtime/server.py, realtime/http.py).
+# The largest request body, refused with 413 as it arrives: Django's limit on form
+# data{% if cookiecutter.use_thumbnails %} plus the largest upload{% endif %}.
+HTTP_MAX_BODY_BYTES = env.int(
+    "HTTP_MAX_BODY_BYTES",
+    default=global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE{% if cookiecutter.use_thumbnails %} + THUMBNAILS_MAX_UPLOAD_BYTES{% endif %},
+)
+# Seconds a request's head (request line and headers) may take to arrive, and an idle
+# keep-alive connection may stay open; and the slowest body accepted, in bytes per
+# second over windows of that many seconds.
+HTTP_HEADER_TIMEOUT = env.int("HTTP_HEADER_TIMEOUT", default=20)
+HTTP_BODY_MIN_RATE = env.int("HTTP_BODY_MIN_RATE", default=500)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,164 @@
+"""Attacks on a production bake (production settings, the Procfile's daphne, a real
+Redis): each test is one thing a hostile client tried, and what it now gets."""
+
+import asyncio
+import socket
+import threading
+import time
+
+import requests
+
+from clients import ChatClient
+
+MiB = 1024 * 1024
+
+
+def resident_memory(process):
+    """(now, peak) resident memory of a process, in MiB, from /proc."""
+    status = dict(
+        line.split(":", 1) for line in open(f"/proc/{process.pid}/status").read().splitlines()
+    )
+    return tuple(int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+
+
+def request_head(method, path, headers):
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *headers, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def status_of_declared_body(port, path, length):
+    """The status daphne answers to a POST declaring a body of length bytes, sent
+    before any of the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        headers = [f"Content-Length: {length}", "X-Forwarded-Proto: https"]
+        sock.sendall(request_head("POST", path, headers))
+        return int(sock.recv(4096).split(b" ", 2)[1])
+
+
+def stream_chunked_body(port, total, sent):
+    """POST up to total bytes as a chunked body, counting in sent[0] what went out
+    before daphne closed the connection."""
+    chunk = b"x" * MiB
+    framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request_head("POST", "/", ["Transfer-Encoding: chunked"]))
+        try:
+            while sent[0] < total:
+                sock.sendall(framed)
+                sent[0] += len(chunk)
+            sock.sendall(b"0\r\n\r\n")
+            sock.recv(4096)  # the answer to the whole body
+        except OSError:
+            pass
+
+
+def test_large_bodies_are_refused_as_they_arrive_and_cost_daphne_no_memory(production):
+    site = production()
+    limit = 2_621_440 + 10 * MiB  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE + the largest upload
+    requests.get(site.url + "/", headers=site.https_headers, timeout=10).raise_for_status()
+    before, _ = resident_memory(site.daphne.process)
+
+    # A declared length over the limit is refused before a byte of the body is read,
+    # on a page, the upload form and a long-poll route alike.
+    for path in ("/", "/thumbnails/", "/notifications/news/poll/"):
+        assert status_of_declared_body(site.port, path, limit + 1) == 413
+        assert status_of_declared_body(site.port, path, 1024**3) == 413
+
+    # Three bodies of 300 MiB that declare no length, at once: each is cut at the limit.
+    sent = [[0], [0], [0]]
+    senders = [
+        threading.Thread(target=stream_chunked_body, args=(site.port, 300 * MiB, count))
+        for count in sent
+    ]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=120)
+    now, peak = resident_memory(site.daphne.process)
+    print(f"daphne resident memory: {before:.0f} MiB before, peak {peak:.0f} MiB, {now:.0f} now")
+    print(f"bytes sent before each connection was closed: {[count[0] for count in sent]}")
+
+    assert all(count[0] < 300 * MiB for count in sent)
+    assert peak - before < 64
+    # And daphne serves everyone else as before.
+    page = requests.get(site.url + "/", headers=site.https_headers, timeout=10)
+    assert page.status_code == 200
+
+
+def drip(port, head_bytes, interval, closed_after, index):
+    """Send a request head a byte every interval; note when daphne closes the connection."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        try:
+            for byte in head_bytes:
+                sock.sendall(bytes([byte]))
+                time.sleep(interval)
+                sock.setblocking(False)
+                try:
+                    if sock.recv(1) == b"":
+                        break
+                except BlockingIOError:
+                    pass
+                finally:
+                    sock.setblocking(True)
+        except OSError:
+            pass
+        closed_after[index] = time.monotonic() - started
+
+
+def test_slow_clients_are_cut_off_at_the_header_timeout_and_others_are_served(production):
+    # The setting under test is shortened; the long-poll timeout is longer than it, to
+    # show that a request waiting for its answer is not cut.
+    site = production(HTTP_HEADER_TIMEOUT="2", NOTIFICATIONS_POLL_TIMEOUT="4")
+    head = request_head("GET", "/", ["X-Padding: " + "a" * 200])
+    slow_clients = 200
+    closed_after = [None] * slow_clients
+    drippers = [
+        threading.Thread(target=drip, args=(site.port, head, 0.2, closed_after, index))
+        for index in range(slow_clients)
+    ]
+    for dripper in drippers:
+        dripper.start()
+    time.sleep(0.5)
+
+    # Meanwhile: pages, a long-poll that outlasts the timeout, a websocket that does too.
+    page = requests.get(site.url + "/", headers=site.https_headers, timeout=10)
+    poll_started = time.monotonic()
+    poll = requests.get(
+        site.url + "/notifications/news/poll/", headers=site.https_headers, timeout=10
+    )
+    poll_seconds = time.monotonic() - poll_started
+
+    async def chat_outlasts_the_timeout():
+        client = await ChatClient.join(site.url, "lobby")
+        await asyncio.sleep(3)
+        await client.send("still here")
+        return (await client.next("message"))["text"]
+
+    chat_text = asyncio.run(chat_outlasts_the_timeout())
+    for dripper in drippers:
+        dripper.join(timeout=30)
+
+    print(f"slow clients closed after {min(closed_after):.1f} to {max(closed_after):.1f} s")
+    assert page.status_code == 200
+    assert poll.status_code == 200 and poll_seconds > 3.5
+    assert chat_text == "still here"
+    # Each would have taken 40 s to send its head; none was kept past the timeout.
+    assert all(seconds is not None and seconds < 5 for seconds in closed_after)
+
+
+def test_a_body_slower_than_the_minimum_rate_is_cut_off(production):
+    site = production(HTTP_HEADER_TIMEOUT="2")
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", site.port), timeout=30) as sock:
+        sock.sendall(request_head("POST", "/", ["Content-Length: 100000"]))
+        try:
+            for _ in range(200):  # 10 bytes every 0.1 s, against a minimum of 500 a second
+                sock.sendall(b"x" * 10)
+                time.sleep(0.1)
+        except OSError:
+            pass
+    seconds = time.monotonic() - started
+
+    print(f"a body at 100 bytes a second was cut off after {seconds:.1f} s")
+    assert seconds < 5
