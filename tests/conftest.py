@@ -152,6 +152,7 @@ def production(baked, project_env, redis_url, tmp_path):
             https_headers={"X-Forwarded-Proto": "https"},
             daphne=daphne,
             worker=worker,
+            processes=processes,
         )
 
     yield start

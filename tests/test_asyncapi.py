@@ -52,10 +52,11 @@ def test_the_default_bakes_protocol_document_is_valid_asyncapi(baked, project_en
     assert set(chat["messages"]) == {
         "client-message",
         "server-history",
+        "server-users",
         "server-message",
         "server-presence",
         "server-error",
     }
-    assert {"Post", "Posted", "History", "Presence", "ErrorFrame"} <= set(
+    assert {"Post", "Posted", "History", "Users", "Presence", "ErrorFrame"} <= set(
         document["components"]["schemas"]
     )

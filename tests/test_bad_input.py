@@ -30,6 +30,9 @@ CHAT_FRAMES = [
     ('{"type": "message", "text": " \\n\\t "}', "empty_text"),
     (json.dumps({"type": "message", "text": "x" * 2001}), "text_too_long"),
     (b"\x00\x01binary", "binary"),
+    # JSON escapes can spell lone surrogates, which are not text (nor storable).
+    ('{"type": "message", "text": "invoice \\ud800"}', "not_unicode"),
+    ('{"type": "message", "text": "hi", "\\udfff": 1}', "not_unicode"),
 ]
 
 # room as it appears in the URL -> "accepted", a close code, or "refused" (no route: 403)

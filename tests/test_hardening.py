@@ -2,13 +2,17 @@
 Redis): each test is one thing a hostile client tried, and what it now gets."""
 
 import asyncio
+import json
 import socket
 import threading
 import time
 
 import requests
+from websockets.exceptions import ConnectionClosed
 
+from bakery import procfile_command
 from clients import ChatClient
+from servers import free_port
 
 MiB = 1024 * 1024
 
@@ -162,3 +166,115 @@ def test_a_body_slower_than_the_minimum_rate_is_cut_off(production):
 
     print(f"a body at 100 bytes a second was cut off after {seconds:.1f} s")
     assert seconds < 5
+
+
+class CountingClient:
+    """A chat client that reads every frame in the background, counting bytes and
+    following who the room says is present."""
+
+    def __init__(self, client):
+        self.client = client
+        self.received_bytes = 0
+        self.present = set()
+        self.reader = asyncio.create_task(self.read())
+
+    @classmethod
+    async def join(cls, base_url, room):
+        return cls(await ChatClient.open(base_url, room))
+
+    async def read(self):
+        try:
+            await self.follow()
+        except ConnectionClosed:
+            pass  # what the tests do to some of them
+
+    async def follow(self):
+        async for text in self.client.socket:
+            self.received_bytes += len(text.encode())
+            frame = json.loads(text)
+            if frame["type"] == "users":
+                self.present = set(frame["users"])
+            elif frame["type"] == "presence" and frame["event"] == "joined":
+                self.present.add(frame["user"])
+            elif frame["type"] == "presence":
+                self.present.discard(frame["user"])
+
+
+async def settled(clients, seconds=1.0):
+    """Wait until no client has received anything for seconds."""
+    while True:
+        before = sum(client.received_bytes for client in clients)
+        await asyncio.sleep(seconds)
+        if sum(client.received_bytes for client in clients) == before:
+            return
+
+
+def test_a_join_costs_bytes_in_proportion_to_the_room(production):
+    site = production()
+    members = 300
+
+    async def scenario():
+        clients = [await CountingClient.join(site.url, "crowded") for _ in range(members - 1)]
+        await settled(clients)
+        before = sum(client.received_bytes for client in clients)
+        clients.append(await CountingClient.join(site.url, "crowded"))
+        await settled(clients)
+        last_join = sum(client.received_bytes for client in clients) - before
+        room_sizes = {len(client.present) for client in clients}
+        for client in clients:
+            await client.client.close()
+        return last_join, room_sizes
+
+    last_join, room_sizes = asyncio.run(scenario())
+
+    print(f"bytes sent for the 300th join, to everyone: {last_join}")
+    # Everyone sees all 300; the join cost about a short frame per member and one
+    # list for the newcomer (the whole list to everyone was 300 x 300 names).
+    assert room_sizes == {members}
+    assert last_join < members * 120
+
+
+def test_presence_forgets_connections_that_vanish_abruptly_or_with_their_process(production):
+    # The setting under test is shortened: a dead process's connections stop counting
+    # after CHAT_PRESENCE_TIMEOUT seconds.
+    site = production(CHAT_PRESENCE_TIMEOUT="3")
+    second_port = free_port()
+    second = site.processes.start(
+        "web2", procfile_command(site.project, "web"), port=second_port, PORT=str(second_port)
+    )
+    second_url = f"http://127.0.0.1:{second_port}"
+
+    async def scenario():
+        observer = await CountingClient.join(site.url, "lobby")
+        dropped = [await CountingClient.join(site.url, "lobby") for _ in range(20)]
+        doomed = [await CountingClient.join(second_url, "lobby") for _ in range(20)]
+        await settled([observer, *dropped, *doomed])
+        everyone = len(observer.present)
+
+        # Connections dropped without a close frame, as a phone going out of range.
+        for client in dropped:
+            client.client.socket.transport.abort()
+        started = asyncio.get_running_loop().time()
+        while len(observer.present) > 21 and asyncio.get_running_loop().time() - started < 10:
+            await asyncio.sleep(0.1)
+        after_drops = len(observer.present), asyncio.get_running_loop().time() - started
+
+        # The other daphne killed outright: its connections say no goodbye at all.
+        second.process.kill()
+        started = asyncio.get_running_loop().time()
+        while len(observer.present) > 1 and asyncio.get_running_loop().time() - started < 15:
+            await asyncio.sleep(0.1)
+        after_kill = len(observer.present), asyncio.get_running_loop().time() - started
+        return everyone, after_drops, after_kill
+
+    everyone, (left_after_drops, drop_seconds), (left_after_kill, kill_seconds) = asyncio.run(
+        scenario()
+    )
+
+    print(f"20 dropped sockets gone from the list in {drop_seconds:.1f} s")
+    print(f"20 sockets of a killed daphne gone from the list in {kill_seconds:.1f} s")
+    assert everyone == 41
+    assert left_after_drops == 21
+    assert left_after_kill == 1
+    # The timeout, plus the interval at which live processes refresh and expire (1 s).
+    assert kill_seconds < 3 + 1 + 1

@@ -55,7 +55,8 @@ async def websocket_connect(application, client):
 
     yield connect
     for communicator in opened:
-        await communicator.disconnect()
+        if not communicator.future.done():  # a consumer that raised has ended already
+            await communicator.disconnect()
 
 
 @pytest.fixture

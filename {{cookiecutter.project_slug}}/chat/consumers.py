@@ -1,13 +1,14 @@
 import asyncio
 import secrets
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
 from realtime.messages import MessageConsumer, Refuse, encode
 
 from . import store
-from .protocol import History, Post, Posted, Presence
+from .protocol import History, Post, Posted, Presence, Users
 from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
 
@@ -23,20 +24,22 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
     """A chat room over a websocket; chat/protocol.py declares the frames.
 
     On connecting, a client gets the room's recent history (or, with ?after=<id>,
-    every message after the last one it saw), then presence updates and messages.
+    every message after the last one it saw) and who is in the room, then messages
+    and who joins and leaves.
     Each broadcast is encoded once and sent as-is to every member of the room.
     """
 
     client_messages = {"message": Post}
-    server_messages = {"history": History, "message": Posted, "presence": Presence}
+    server_messages = {
+        "history": History,
+        "users": Users,
+        "message": Posted,
+        "presence": Presence,
+    }
     room = None
     group_name = None
     warned_at = None
     unavailable_message = "The chat is unavailable for a moment; reconnect shortly."
-
-    async def layer_outage(self, error):
-        if self.group_name is not None:
-            store.presence_keeper.discard(self.channel_name)
 
     async def connect(self):
         room = self.scope["url_route"]["kwargs"]["room_name"]
@@ -58,21 +61,29 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.send_history()
-        users = await store.join(room, self.channel_name, self.user_name)
-        await self.broadcast(
-            {"type": "presence", "event": "joined", "user": self.user_name, "users": users}
-        )
-        store.presence_keeper.add(self.channel_name)
+        users, first_connection = await store.join(room, self.channel_name, self.user_name)
+        presence_keeper.add(self.channel_name)
+        # The whole list goes to the newcomer only; the others hear of one name, so
+        # that a join costs bytes in proportion to the room, not to its square.
+        await self.send_frame({"type": "users", "users": users})
+        if first_connection:
+            await broadcast(
+                self.channel_layer, self.group_name, presence_frame("joined", self.user_name)
+            )
 
     async def disconnect(self, code):
+        # Runs on every exit, a handler's error included (MessageConsumer), and only once.
         if self.group_name is None:
             return
-        store.presence_keeper.discard(self.channel_name)
-        users = await store.leave(self.room, self.channel_name)
-        await self.broadcast(
-            {"type": "presence", "event": "left", "user": self.user_name, "users": users}
-        )
-        await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        group_name, self.group_name = self.group_name, None
+        presence_keeper.discard(self.channel_name)
+        try:
+            if await store.leave(self.room, self.channel_name, self.user_name):
+                await broadcast(
+                    self.channel_layer, group_name, presence_frame("left", self.user_name)
+                )
+        finally:
+            await self.channel_layer.group_discard(group_name, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.group_name is None:
@@ -83,7 +94,8 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         await super().receive(text_data, bytes_data)
 
     async def on_message(self, post):
-        await self.broadcast(await store.save_message(self.room, self.user_name, post.text))
+        message = await store.save_message(self.room, self.user_name, post.text)
+        await broadcast(self.channel_layer, self.group_name, message)
 
     async def dispatch(self, message):
         # Channels hops to its one sync thread to close stale database connections
@@ -96,11 +108,6 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
 
     async def chat_frame(self, event):
         await self.send(text_data=event["frame"])
-
-    async def broadcast(self, frame):
-        await self.channel_layer.group_send(
-            self.group_name, {"type": "chat.frame", "frame": encode(frame)}
-        )
 
     async def warn_rate_limited(self):
         # One warning a second at most: answering every dropped frame would feed the flood.
@@ -127,3 +134,21 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         session = self.scope.get("session")
         guest_name = session.get(GUEST_NAME_SESSION_KEY) if session is not None else None
         return guest_name or f"guest-{secrets.token_hex(3)}"
+
+
+async def broadcast(channel_layer, group_name, frame):
+    """Send a frame to every member of a room, encoded once."""
+    await channel_layer.group_send(group_name, {"type": "chat.frame", "frame": encode(frame)})
+
+
+def presence_frame(event, user):
+    return {"type": "presence", "event": event, "user": user}
+
+
+async def announce_left(room, user):
+    """Tell a room that a user whose process died is gone."""
+    frame = presence_frame("left", user)
+    await broadcast(get_channel_layer(), room_group_name(room), frame)
+
+
+presence_keeper = store.PresenceKeeper(announce_left)

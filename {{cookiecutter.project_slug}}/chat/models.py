@@ -28,7 +28,7 @@ class Message(models.Model):
 class Presence(models.Model):
     """One open connection to a room, kept fresh by its process (store.PresenceKeeper).
 
-    A row whose process died goes stale and stops counting after PRESENCE_TIMEOUT.
+    A row whose process died goes stale and stops counting after CHAT_PRESENCE_TIMEOUT.
     """
 
     room = models.CharField(max_length=64, db_index=True)

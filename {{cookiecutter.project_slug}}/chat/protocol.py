@@ -3,9 +3,9 @@
 ChatConsumer declares these types (realtime.messages); `manage.py asyncapi`
 describes them in the project's protocol document.
 
-Client to server: "message". Server to client: "history" (first, on every
-connection), "message", "presence", and "error" for a frame it cannot use (the
-connection stays open).
+Client to server: "message". Server to client: "history" then "users" (first, on
+every connection), "message", "presence", and "error" for a frame it cannot use
+(the connection stays open).
 """
 
 from datetime import datetime
@@ -56,9 +56,15 @@ class History(Message):
     messages: list[Posted]
 
 
+class Users(Message):
+    """Everyone in the room, sent once on connecting, after the history; presence
+    frames then say who comes and goes."""
+
+    users: list[str]
+
+
 class Presence(Message):
-    """Someone joined or left; users is everyone in the room now."""
+    """Someone joined the room (their first connection to it) or left it (their last)."""
 
     event: Literal["joined", "left"]
     user: str
-    users: list[str]

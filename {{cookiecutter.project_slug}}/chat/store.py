@@ -4,16 +4,19 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from django.db import DatabaseError
+from django.conf import settings
 from django.utils import timezone
 
 from .models import Message, Presence
 
 HISTORY_LENGTH = 50
-# A connection refreshes its presence every PRESENCE_REFRESH; a row older than
-# PRESENCE_TIMEOUT belongs to a process that died without saying goodbye.
-PRESENCE_REFRESH = timedelta(seconds=20)
-PRESENCE_TIMEOUT = timedelta(seconds=60)
+
+
+def presence_timeout():
+    """A connection refreshes its presence three times per CHAT_PRESENCE_TIMEOUT; a row
+    older than that belongs to a process that died without saying goodbye."""
+    return timedelta(seconds=settings.CHAT_PRESENCE_TIMEOUT)
+
 
 logger = logging.getLogger(__name__)
 
@@ -33,24 +36,47 @@ async def save_message(room, author, text):
     return message.as_frame()
 
 
+def present(room):
+    return Presence.objects.filter(room=room, seen__gte=timezone.now() - presence_timeout())
+
+
 async def users_in(room):
-    fresh = Presence.objects.filter(room=room, seen__gte=timezone.now() - PRESENCE_TIMEOUT)
-    return sorted({user async for user in fresh.values_list("user", flat=True)})
+    return sorted({user async for user in present(room).values_list("user", flat=True)})
 
 
 async def join(room, channel_name, user):
+    """Record a connection: (everyone in room now, whether user was not there before)."""
+    already_here = await present(room).filter(user=user).aexists()
     # A channel name is new with each connection: nothing to update.
     await Presence.objects.acreate(
         channel_name=channel_name, room=room, user=user, seen=timezone.now()
     )
-    return await users_in(room)
+    return await users_in(room), not already_here
+
+
+async def leave(room, channel_name, user):
+    """Forget a connection: whether user has no other left in room."""
+    await Presence.objects.filter(channel_name=channel_name).adelete()
+    return not await present(room).filter(user=user).aexists()
+
+
+async def expire_presence():
+    """Delete the presence of connections whose process stopped refreshing it: the
+    (room, user) pairs that have no connection left."""
+    stale = Presence.objects.filter(seen__lt=timezone.now() - presence_timeout())
+    found = {pair async for pair in stale.values_list("room", "user")}
+    await stale.adelete()
+    return [pair for pair in found if not await present(pair[0]).filter(user=pair[1]).aexists()]
 
 
 class PresenceKeeper:
-    """Refreshes the presence of every connection of this process, in one query every
-    PRESENCE_REFRESH (a task per connection costs memory and a query each)."""
+    """Refreshes the presence of every connection of this process, in one query, three
+    times per CHAT_PRESENCE_TIMEOUT (a task per connection costs memory and a query
+    each); and expires what dead processes left, calling announce_left(room, user) for
+    each user gone from a room."""
 
-    def __init__(self):
+    def __init__(self, announce_left):
+        self.announce_left = announce_left
         self.channel_names = set()
         self.task = None
 
@@ -65,22 +91,17 @@ class PresenceKeeper:
 
     async def refresh_forever(self):
         while True:
-            await asyncio.sleep(PRESENCE_REFRESH.total_seconds())
+            await asyncio.sleep(presence_timeout().total_seconds() / 3)
             try:
                 await self.refresh()
-            except DatabaseError as error:
-                logger.warning("Chat presence not refreshed, will retry: %s", error)
+                for room, user in await expire_presence():
+                    await self.announce_left(room, user)
+            except Exception:
+                # Whatever failed, the next round tries again: presence must not stop.
+                logger.exception("Chat presence not refreshed, will retry")
 
     async def refresh(self):
         names = list(self.channel_names)
         for start in range(0, len(names), 500):  # under SQLite's limit on query parameters
             here = Presence.objects.filter(channel_name__in=names[start : start + 500])
             await here.aupdate(seen=timezone.now())
-
-
-presence_keeper = PresenceKeeper()
-
-
-async def leave(room, channel_name):
-    await Presence.objects.filter(channel_name=channel_name).adelete()
-    return await users_in(room)

@@ -86,6 +86,7 @@ class MessageConsumer(AsyncWebsocketConsumer):
     # Set once the first message has been handled, or at once without that step.
     greeted = False
     first_message_timer = None
+    disconnected = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -107,7 +108,19 @@ class MessageConsumer(AsyncWebsocketConsumer):
         if not self.greeted:
             self.first_message_timer = asyncio.create_task(self.close_when_not_greeted())
 
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A handler's error, or the task being cancelled, skips websocket.disconnect
+            # and so disconnect(): run it anyway, so that nothing (a group membership,
+            # a presence) outlives the connection.
+            if not self.disconnected:
+                self.disconnected = True
+                await self.disconnect(1011)
+
     async def websocket_disconnect(self, message):
+        self.disconnected = True
         if self.first_message_timer is not None:
             self.first_message_timer.cancel()
         await super().websocket_disconnect(message)
@@ -149,6 +162,9 @@ class MessageConsumer(AsyncWebsocketConsumer):
             content = json.loads(text_data)
         except (ValueError, RecursionError):
             raise FrameError("not_json", "The frame is not valid JSON.") from None
+        if "\\u" in text_data and not is_text(content):
+            message = "The frame escapes a lone surrogate (\\ud800 to \\udfff): no text holds one."
+            raise FrameError("not_unicode", message)
         if not isinstance(content, dict):
             raise FrameError("not_object", 'Send a JSON object with a "type".')
         kind = content.pop("type", None)
@@ -173,6 +189,16 @@ class MessageConsumer(AsyncWebsocketConsumer):
             self.first_message_timer.cancel()
         await self.send_error(refusal.code, refusal.message)
         await self.close(code=refusal.close_code)
+
+
+def is_text(content):
+    """Whether the strings of decoded JSON are all Unicode text (JSON's \\u escapes can
+    spell lone surrogates, which no database or encoder takes)."""
+    try:
+        json.dumps(content, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def error_frame(code, message):

@@ -11,7 +11,8 @@ from realtime.testing import ALLOWED_ORIGIN
 
 @pytest.fixture
 def join(websocket_connect):
-    """join(room, ...): connect, and read the history and the joiner's own presence frame."""
+    """join(room, ...): connect, and read the history, the users frame and the joiner's
+    own presence frame (kept as .history, .users and .name)."""
 
     async def connect_and_read(room, **options):
         query = f"?after={options.pop('after')}" if "after" in options else ""
@@ -19,7 +20,11 @@ def join(websocket_connect):
         assert accepted
         socket.history = await socket.receive_json_from()
         assert socket.history["type"] == "history"
-        assert (await socket.receive_json_from())["event"] == "joined"
+        socket.users = await socket.receive_json_from()
+        assert socket.users["type"] == "users"
+        joined = await socket.receive_json_from()
+        assert joined["event"] == "joined"
+        socket.name = joined["user"]
         return socket
 
     return connect_and_read
@@ -61,14 +66,56 @@ async def test_presence_says_who_joined_who_left_and_who_is_here(join, django_us
     await bob.disconnect()
     left = await alice.receive_json_from()
 
-    assert joined == {
-        "type": "presence",
-        "event": "joined",
-        "user": "bob",
-        "users": ["alice", "bob"],
-    }
-    assert left == {"type": "presence", "event": "left", "user": "bob", "users": ["alice"]}
+    assert bob.users == {"type": "users", "users": ["alice", "bob"]}
+    assert joined == {"type": "presence", "event": "joined", "user": "bob"}
+    assert left == {"type": "presence", "event": "left", "user": "bob"}
     assert await Presence.objects.acount() == 1
+
+
+async def test_a_second_tab_neither_joins_nor_leaves(join, websocket_connect, django_user_model):
+    alice = await join("lobby", user=await django_user_model.objects.acreate(username="alice"))
+    bob = await django_user_model.objects.acreate(username="bob")
+    await join("lobby", user=bob)
+    await alice.receive_json_from()  # bob joined
+    _, second_tab = await websocket_connect("/ws/chat/lobby/", user=bob)
+    await second_tab.receive_json_from()  # history
+    assert (await second_tab.receive_json_from())["users"] == ["alice", "bob"]
+
+    await second_tab.disconnect()
+
+    assert await alice.receive_nothing()
+
+
+async def test_a_handler_error_still_ends_the_connection_presence(join, monkeypatch):
+    alice = await join("lobby")
+    bob = await join("lobby")
+    await alice.receive_json_from()  # bob joined
+
+    async def broken_store(*args):
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(consumers.store, "save_message", broken_store)
+    await post(alice, "hello")
+
+    assert await bob.receive_json_from() == {
+        "type": "presence",
+        "event": "left",
+        "user": alice.name,
+    }
+    with pytest.raises(RuntimeError):
+        await alice.wait()
+    assert await Presence.objects.acount() == 1
+
+
+async def test_a_lone_surrogate_gets_an_error_frame_and_the_connection_stays(join):
+    alice = await join("lobby")
+
+    await alice.send_to(text_data='{"type": "message", "text": "\\ud800"}')
+    error = await alice.receive_json_from()
+    await post(alice, "still here")
+
+    assert error["type"] == "error" and error["code"] == "not_unicode"
+    assert (await alice.receive_json_from())["text"] == "still here"
 
 
 async def test_joining_gives_recent_history_and_reconnecting_gives_what_was_missed(join):

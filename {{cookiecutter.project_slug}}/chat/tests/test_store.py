@@ -9,13 +9,31 @@ from chat.models import Presence
 
 @pytest.mark.django_db(transaction=True)
 async def test_presence_keeper_keeps_its_connections_present_and_only_those():
-    long_ago = timezone.now() - store.PRESENCE_TIMEOUT - timedelta(seconds=1)
+    long_ago = timezone.now() - store.presence_timeout() - timedelta(seconds=1)
     for name in ("alice", "bob", "ghost"):
         await Presence.objects.acreate(channel_name=name, room="lobby", user=name, seen=long_ago)
-    keeper = store.PresenceKeeper()
+    keeper = store.PresenceKeeper(announce_left=None)
     keeper.channel_names.update({"alice", "bob", "carol-left"})
     keeper.discard("carol-left")
 
     assert await store.users_in("lobby") == []
     await keeper.refresh()
     assert await store.users_in("lobby") == ["alice", "bob"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_presence_a_dead_process_left_expires_and_says_who_is_gone():
+    long_ago = timezone.now() - store.presence_timeout() - timedelta(seconds=1)
+    for channel_name, user, seen in [
+        ("dead-1", "ghost", long_ago),
+        ("dead-2", "alice", long_ago),
+        ("live", "alice", timezone.now()),
+    ]:
+        await Presence.objects.acreate(
+            channel_name=channel_name, room="lobby", user=user, seen=seen
+        )
+
+    gone = await store.expire_presence()
+
+    assert gone == [("lobby", "ghost")]  # alice is still there, in another tab
+    assert await Presence.objects.acount() == 1

@@ -32,7 +32,7 @@ def test_json_lists_every_route_with_its_details():
             "pattern": "^",
             "name": None,
             "consumer": "django.core.handlers.asgi.ASGIHandler",
-            "middleware": [],
+            "middleware": ["realtime.http.BodyLimit"],
         }
     ]
     assert {route["protocol"] for route in listed} <= {"websocket", "http", "channel"}

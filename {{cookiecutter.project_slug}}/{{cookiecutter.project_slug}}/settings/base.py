@@ -198,6 +198,9 @@ WORKER_RESEND_INTERVAL = env.int("WORKER_RESEND_INTERVAL", default=60)
 CHAT_RATE_LIMIT = tuple(env.list("CHAT_RATE_LIMIT", cast=float, default=[2, 10]))
 # Rooms whose name starts with this refuse anonymous visitors ("" for none).
 CHAT_MEMBERS_ONLY_PREFIX = env.str("CHAT_MEMBERS_ONLY_PREFIX", default="members-")
+# Seconds before the presence of a connection whose process died stops counting
+# (live connections refresh theirs three times as often).
+CHAT_PRESENCE_TIMEOUT = env.int("CHAT_PRESENCE_TIMEOUT", default=60)
 {%- endif %}
 {%- if cookiecutter.use_notifications %}
 

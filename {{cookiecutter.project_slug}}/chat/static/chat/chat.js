@@ -15,6 +15,8 @@ const yourName = document.getElementById("your-name").textContent;
 // Close codes after which reconnecting cannot help.
 const FINAL_CLOSE_CODES = new Set([4400, 4403]);
 const seenIds = new Set();
+// Who is in the room: the "users" frame on connecting, then each "presence" frame.
+const present = new Set();
 let lastId = null;
 let socket = null;
 let retryDelay = 1000;
@@ -49,8 +51,8 @@ function showNotice(text) {
   });
 }
 
-function showUsers(names) {
-  users.replaceChildren(...names.map((name) => {
+function showUsers() {
+  users.replaceChildren(...[...present].sort().map((name) => {
     const item = document.createElement("li");
     item.textContent = name === yourName ? `${name} (you)` : name;
     if (name === yourName) item.className = "you";
@@ -66,8 +68,15 @@ function showError(text) {
 const handlers = {
   history: (frame) => frame.messages.forEach(showMessage),
   message: showMessage,
+  users: (frame) => {
+    present.clear();
+    frame.users.forEach((name) => present.add(name));
+    showUsers();
+  },
   presence: (frame) => {
-    showUsers(frame.users);
+    if (frame.event === "joined") present.add(frame.user);
+    else present.delete(frame.user);
+    showUsers();
     showNotice(`${frame.user} ${frame.event === "joined" ? "joined" : "left"}`);
   },
   error: (frame) => showError(frame.message),
@@ -85,7 +94,8 @@ function connect() {
     handlers[frame.type]?.(frame);
   };
   socket.onclose = (event) => {
-    showUsers([]);
+    present.clear();
+    showUsers();
     if (FINAL_CLOSE_CODES.has(event.code)) {
       status.textContent = "Disconnected";
       form.querySelector("button").disabled = true;
