@@ -73,24 +73,33 @@ def chat_round_trip(base_url, room="lobby", **connect_options):
     return asyncio.run(chat())
 
 
-def post_upload(stack, content, name="photo.png", content_type="image/png", headers=None):
-    """Post a file to the thumbnail page's form, CSRF token and all; return the response.
-
-    headers go with both requests (X-Forwarded-For, say, to look like another client)."""
-    session = requests.Session()
-    session.headers.update(headers or {})
-    form = session.get(f"{stack.url}/thumbnails/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    response = session.post(
-        f"{stack.url}/thumbnails/",
+def post_form(session, page_url, post_url=None, **request_options):
+    """Post to the form of the page at page_url (or to post_url) as a browser would:
+    with the page's CSRF token and the page as Referer. Returns the response."""
+    page = session.get(page_url, timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return session.post(
+        post_url or page_url,
         data={"csrfmiddlewaretoken": token},
         # Django's CSRF check wants the Referer on HTTPS, as browsers send it.
-        headers={"Referer": form.url},
-        files={"original": (name, content, content_type)},
+        headers={"Referer": page.url},
         timeout=30,
         allow_redirects=False,
+        **request_options,
     )
-    return response
+
+
+def post_upload(
+    stack, content, name="photo.png", content_type="image/png", headers=None, session=None
+):
+    """Post a file to the thumbnail page's form, CSRF token and all; return the response.
+
+    headers go with both requests (X-Forwarded-For, say, to look like another client);
+    session is the uploader's browser (a new one by default)."""
+    session = session or requests.Session()
+    session.headers.update(headers or {})
+    files = {"original": (name, content, content_type)}
+    return post_form(session, f"{stack.url}/thumbnails/", files=files)
 
 
 def upload_image(stack, content, name="photo.png", content_type="image/png", headers=None):

@@ -11,7 +11,8 @@ import requests
 from websockets.exceptions import ConnectionClosed
 
 from bakery import procfile_command
-from clients import ChatClient
+from clients import ChatClient, post_form, post_upload, thumbnail_reports
+from images import png_bytes
 from servers import free_port
 
 MiB = 1024 * 1024
@@ -278,3 +279,20 @@ def test_presence_forgets_connections_that_vanish_abruptly_or_with_their_process
     assert left_after_kill == 1
     # The timeout, plus the interval at which live processes refresh and expire (1 s).
     assert kill_seconds < 3 + 1 + 1
+
+
+def test_only_the_uploader_or_staff_may_delete_an_image(stack):
+    uploader, stranger = requests.Session(), requests.Session()
+    assert post_upload(stack, png_bytes(), name="invoice.pdf", session=uploader).status_code == 302
+    image = thumbnail_reports(stack.url, 1)[0]
+    page, delete = f"{stack.url}/thumbnails/", f"{stack.url}/thumbnails/{image['id']}/delete/"
+
+    refused = post_form(stranger, page, delete)
+    served = requests.get(f"{stack.url}/media/{image['name']}", timeout=10)
+    allowed = post_form(uploader, page, delete)
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 302
+    # A PNG called invoice.pdf is stored, and served, as what it is.
+    assert image["name"].endswith(".png")
+    assert served.headers["Content-Type"] == "image/png"

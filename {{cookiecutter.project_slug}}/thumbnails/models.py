@@ -15,6 +15,9 @@ class Image(models.Model):
     error = models.TextField(blank=True)
     # Who uploaded it (see realtime.jobs.owner_of): workers take turns among owners.
     owner = models.CharField(max_length=64, blank=True)
+    # Who may delete it besides staff (see views.uploader_of): the user, or for a
+    # guest the browser session.
+    uploader = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -1,4 +1,7 @@
+import secrets
+
 from django.apps import apps
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -9,6 +12,9 @@ from .forms import UploadForm
 from .jobs import request_deletion, request_thumbnail
 from .models import Image
 
+# A random id kept in a guest's session: their uploads are theirs to delete.
+UPLOADER_SESSION_KEY = "thumbnails_uploader"
+
 
 def index(request):
     """Upload form and the uploaded images; a thumbnail appears when the worker is done."""
@@ -16,11 +22,15 @@ def index(request):
     if request.method == "POST" and form.is_valid():
         image = form.save(commit=False)
         image.owner = owner_of(request)
+        image.uploader = uploader_of(request)
         image.save()
         request_thumbnail(image)
         announce(image)
         return redirect("thumbnails:index")
-    context = {"form": form, "images": Image.objects.order_by("-id")[:50]}
+    images = Image.objects.order_by("-id")[:50]
+    for image in images:
+        image.deletable = may_delete(request, image)
+    context = {"form": form, "images": images}
     if apps.is_installed("notifications"):
         from notifications.streams import last_id
 
@@ -32,6 +42,8 @@ def index(request):
 @require_POST
 def delete(request, pk):
     image = get_object_or_404(Image, pk=pk)
+    if not may_delete(request, image):
+        raise PermissionDenied("Only whoever uploaded an image, or staff, may delete it.")
     request_deletion(image)
     return redirect("thumbnails:index")
 
@@ -42,3 +54,22 @@ def announce(image):
         from notifications.streams import publish_from_sync
 
         publish_from_sync(NOTIFICATION_STREAM, {"image": image.as_dict()})
+
+
+def uploader_of(request):
+    """Who uploads with this request, as Image.uploader records it."""
+    if request.user.is_authenticated:
+        return f"user-{request.user.pk}"
+    token = request.session.setdefault(UPLOADER_SESSION_KEY, secrets.token_urlsafe(16))
+    return f"session-{token}"
+
+
+def may_delete(request, image):
+    """Staff may delete any image; anyone else those they uploaded, as the user they
+    are logged in as or in this browser session."""
+    if request.user.is_staff:
+        return True
+    mine = {f"session-{request.session.get(UPLOADER_SESSION_KEY)}"}
+    if request.user.is_authenticated:
+        mine.add(f"user-{request.user.pk}")
+    return bool(image.uploader) and image.uploader in mine

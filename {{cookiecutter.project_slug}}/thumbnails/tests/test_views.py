@@ -22,6 +22,13 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(autouse=True)
+def empty_worker_queues():
+    """Each test reads the jobs it sent, not those an earlier one left."""
+    yield
+    async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+
+
 def upload(content, name="photo.png", content_type="image/png"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
@@ -70,13 +77,70 @@ def test_upload_form_is_csrf_protected():
     assert not Image.objects.exists()
 
 
-def test_delete_sends_a_job(client):
-    image = Image.objects.create(original="originals/photo.png")
+def test_the_uploader_may_delete_an_image_and_nobody_else_but_staff(client, django_user_model):
+    client.post("/thumbnails/", {"original": upload(png_bytes())})
+    image = Image.objects.get()
+    next_job("thumbnails-generate")
+    stranger, someone = Client(), django_user_model.objects.create(username="someone")
+    logged_in_stranger = Client()
+    logged_in_stranger.force_login(someone)
 
-    response = client.post(f"/thumbnails/{image.pk}/delete/")
+    refusals = [
+        other.post(f"/thumbnails/{image.pk}/delete/").status_code
+        for other in (stranger, logged_in_stranger)
+    ]
+    page_for_a_stranger = stranger.get("/thumbnails/").content
+    page_for_the_uploader = client.get("/thumbnails/").content
+    allowed = client.post(f"/thumbnails/{image.pk}/delete/")
 
-    assert response.status_code == 302
+    assert refusals == [403, 403]
+    assert b"/delete/" not in page_for_a_stranger and b"/delete/" in page_for_the_uploader
+    assert allowed.status_code == 302
     assert next_job("thumbnails-delete") == {"type": "thumbnails.delete", "image_id": image.pk}
+
+
+def test_a_logged_in_uploader_and_staff_may_delete(client, django_user_model):
+    uploader = django_user_model.objects.create(username="uploader")
+    client.force_login(uploader)
+    client.post("/thumbnails/", {"original": upload(png_bytes())})
+    image = Image.objects.get()
+    staff = Client()
+    staff.force_login(django_user_model.objects.create(username="staff", is_staff=True))
+
+    assert image.uploader == f"user-{uploader.pk}"
+    assert Client().post(f"/thumbnails/{image.pk}/delete/").status_code == 403
+    assert client.post(f"/thumbnails/{image.pk}/delete/").status_code == 302
+    assert staff.post(f"/thumbnails/{image.pk}/delete/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "image_format, client_name, stored_extension",
+    [
+        ("PNG", "report.pdf", ".png"),
+        ("JPEG", "photo.png", ".jpg"),
+        ("GIF", "animation.jpeg", ".gif"),
+    ],
+)
+def test_an_upload_is_named_after_what_it_is_not_what_the_client_says(
+    client, image_format, client_name, stored_extension
+):
+    output = BytesIO()
+    PIL.Image.new("RGB", (8, 8), "orange").save(output, format=image_format)
+
+    client.post("/thumbnails/", {"original": upload(output.getvalue(), client_name)})
+
+    assert Image.objects.get().original.name.endswith(stored_extension)
+
+
+def test_an_image_format_browsers_do_not_show_is_refused(client):
+    output = BytesIO()
+    PIL.Image.new("RGB", (8, 8), "orange").save(output, format="TIFF")
+
+    response = client.post("/thumbnails/", {"original": upload(output.getvalue(), "a.png")})
+
+    assert response.status_code == 400
+    assert b"not TIFF" in response.content
+    assert not Image.objects.exists()
 
 
 def test_images_pending_too_long_are_sent_again_and_recent_ones_not(settings):

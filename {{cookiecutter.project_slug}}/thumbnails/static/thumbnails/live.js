@@ -1,10 +1,10 @@
 // Follows the "thumbnails" notification stream (a long-poll; see
-// notifications/consumers.py): adds the images uploaded in other tabs, and updates
-// an image's entry when the worker reports on it.
+// notifications/consumers.py): adds the images uploaded in other tabs (their Delete
+// button appears on reload, for their uploader), and updates an image's entry when
+// the worker reports on it.
 "use strict";
 
 const pollUrl = JSON.parse(document.getElementById("poll-url").textContent);
-const deleteUrlOf0 = JSON.parse(document.getElementById("delete-url-of-0").textContent);
 const images = document.getElementById("images");
 let after = JSON.parse(document.getElementById("live-after").textContent);
 
@@ -12,7 +12,6 @@ function added(image) {
   const item = document.getElementById("new-image").content.firstElementChild.cloneNode(true);
   item.id = `image-${image.id}`;
   item.querySelector(".name").textContent = image.name;
-  item.querySelector("form").action = deleteUrlOf0.replace("/0/", `/${image.id}/`);
   images.querySelector("li:not([id])")?.remove();  // "No images yet."
   images.prepend(item);
   return item;
