@@ -8,7 +8,8 @@ import threading
 import time
 
 import requests
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bakery import procfile_command
 from clients import ChatClient, post_form, post_upload, thumbnail_reports
@@ -296,3 +297,37 @@ def test_only_the_uploader_or_staff_may_delete_an_image(stack):
     # A PNG called invoice.pdf is stored, and served, as what it is.
     assert image["name"].endswith(".png")
     assert served.headers["Content-Type"] == "image/png"
+
+
+async def websocket_opens(url, origin, headers=()):
+    try:
+        async with connect(url, origin=origin, additional_headers=headers):
+            return True
+    except InvalidStatus:
+        return False
+
+
+def test_websockets_open_only_from_the_sites_own_pages(production):
+    site = production()
+    own = f"127.0.0.1:{site.port}"
+    url = f"ws://{own}/ws/chat/lobby/"
+    behind_https_proxy = [("X-Forwarded-Proto", "https")]
+    cases = [
+        (f"http://{own}", (), True),
+        (f"https://{own}", behind_https_proxy, True),
+        (f"https://{own}", (), False),  # the page's scheme must be the connection's
+        (f"http://{own}", behind_https_proxy, False),
+        ("http://127.0.0.1", (), False),  # another port
+        (f"http://127.0.0.1:{site.port + 1}", (), False),
+        (f"ws://{own}", (), False),
+        (f"javascript://{own}", (), False),
+        ("http://evil.example", (), False),
+        (None, (), False),
+    ]
+
+    async def scenario():
+        return [await websocket_opens(url, origin, headers) for origin, headers, _ in cases]
+
+    opened = asyncio.run(scenario())
+
+    assert opened == [expected for _, _, expected in cases]

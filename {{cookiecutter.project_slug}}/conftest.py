@@ -15,7 +15,7 @@ from channels.testing import WebsocketCommunicator
 
 from realtime.jobs import JobChannelLayer
 from realtime.testing import (
-    ALLOWED_ORIGIN,
+    BROWSER_HEADERS,
     redis_server_binary,
     route_table_failures,
     running_worker,
@@ -43,7 +43,7 @@ async def websocket_connect(application, client):
     """
     opened = []
 
-    async def connect(path, *, user=None, headers=(ALLOWED_ORIGIN,)):
+    async def connect(path, *, user=None, headers=BROWSER_HEADERS):
         if user is not None:
             await sync_to_async(client.force_login)(user)
         cookies = "; ".join(f"{key}={morsel.value}" for key, morsel in client.cookies.items())

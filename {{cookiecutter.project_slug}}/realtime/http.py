@@ -5,7 +5,41 @@ declared length or by the bytes received, before the application reads more of i
 Under daphne, realtime.server refuses such bodies earlier still, as they arrive.
 """
 
+from io import BytesIO
+
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+
+# Websocket schemes as the page schemes Django compares with.
+PAGE_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def header(scope, name):
+    """The first value of header name (lowercase bytes) as text, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def request_of(scope):
+    """A Django request for an HTTP or websocket scope, without its body: for Django's
+    own checks (request.get_host() against ALLOWED_HOSTS, request.scheme honouring
+    SECURE_PROXY_SSL_HEADER) outside Django's views."""
+    scheme = scope.get("scheme", "http")
+    request_scope = {
+        "type": "http",
+        "method": scope.get("method", "GET"),
+        "path": scope["path"],
+        # Django decodes it as UTF-8; a websocket's may hold any bytes, and no check
+        # made here reads it.
+        "query_string": scope.get("query_string", b"") if scope["type"] == "http" else b"",
+        "headers": scope["headers"],
+        "scheme": PAGE_SCHEMES.get(scheme, scheme),
+        "server": scope.get("server"),
+        "client": scope.get("client"),
+    }
+    return ASGIRequest(request_scope, BytesIO())
 
 
 class BodyTooLarge(Exception):
@@ -13,10 +47,8 @@ class BodyTooLarge(Exception):
 
 
 def declared_length(scope):
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
+    value = header(scope, b"content-length") or ""
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 async def send_too_large(send):

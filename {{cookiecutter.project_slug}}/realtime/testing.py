@@ -17,8 +17,9 @@ from django.urls import NoReverseMatch, Resolver404
 from .resolvers import resolve, reverse
 from .worker import Worker
 
-# AllowedHostsOriginValidator refuses websockets without an allowed Origin.
-ALLOWED_ORIGIN = (b"origin", b"http://localhost")
+# What a browser sends from a page of the test site: the Origin check refuses a
+# websocket from anywhere else (realtime/security.py).
+BROWSER_HEADERS = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
 
 
 def redis_server_binary():
@@ -44,7 +45,7 @@ def same_consumer(actual, expected):
 async def is_refused(application, protocol, path):
     """Whether a real connection through application to path is refused before any consumer."""
     if protocol == "websocket":
-        communicator = WebsocketCommunicator(application, path, headers=[ALLOWED_ORIGIN])
+        communicator = WebsocketCommunicator(application, path, headers=BROWSER_HEADERS)
         accepted, _ = await communicator.connect()
         if accepted:
             await communicator.disconnect()

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from chat import consumers
 from chat.consumers import GUEST_NAME_SESSION_KEY
 from chat.models import Message, Presence
-from realtime.testing import ALLOWED_ORIGIN
+from realtime.testing import BROWSER_HEADERS
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ async def test_bad_after_gets_an_error_and_the_latest_history(websocket_connect,
 
 
 async def test_an_after_of_raw_bytes_that_are_not_utf8_gets_the_latest_history(application):
-    communicator = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=[ALLOWED_ORIGIN])
+    communicator = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=BROWSER_HEADERS)
     communicator.scope["query_string"] = b"after=\xff\xfe"
 
     accepted, _ = await communicator.connect()

@@ -4,12 +4,21 @@ import logging
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.test import override_settings
+
+from ..security import AllowedHostsOriginValidator
 
 REFUSAL = "Refused a websocket from origin"
 
 
-async def handshake(application, origin):
+async def accept_any(scope, receive, send):
+    await receive()
+    await send({"type": "websocket.accept"})
+
+
+async def handshake(application, origin, host=b"localhost", more_headers=()):
     headers = [] if origin is None else [(b"origin", origin)]
+    headers += [(b"host", host), *more_headers]
     communicator = WebsocketCommunicator(application, "/no-such-socket/", headers=headers)
     accepted, _ = await communicator.connect()
     return accepted
@@ -25,10 +34,17 @@ async def handshake(application, origin):
         b"http://evil-localhost",
         b"file://",
         b"\xff\xfe",
+        # The site's own host, but another scheme or port than the page's.
+        b"https://localhost",
+        b"http://localhost:8080",
+        b"ws://localhost",
+        b"javascript://localhost",
+        b"http://localhost:80",
     ],
-    ids=["missing", "null", "foreign", "lookalike-subdomain", "lookalike-name", "file", "garbage"],
 )
-async def test_foreign_origin_is_refused_before_accept_and_logged(application, caplog, origin):
+async def test_any_origin_but_the_site_itself_is_refused_before_accept_and_logged(
+    application, caplog, origin
+):
     with caplog.at_level(logging.WARNING):
         accepted = await handshake(application, origin)
 
@@ -38,10 +54,39 @@ async def test_foreign_origin_is_refused_before_accept_and_logged(application, c
     assert refusals == [f"{REFUSAL} {logged_origin}"]
 
 
-@pytest.mark.parametrize("origin", [b"http://localhost", b"https://localhost:8443"])
-async def test_allowed_origin_passes_the_check(application, caplog, origin):
+async def test_the_site_itself_passes_the_check(application, caplog):
     with caplog.at_level(logging.WARNING):
-        await handshake(application, origin)
+        await handshake(application, b"http://localhost")
 
     assert REFUSAL not in caplog.text
     assert "No websocket route for path '/no-such-socket/'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "origin, host, more_headers, accepted",
+    [
+        (b"https://localhost", b"localhost", [(b"x-forwarded-proto", b"https")], True),
+        (b"http://localhost", b"localhost", [(b"x-forwarded-proto", b"https")], False),
+        (b"https://localhost:8443", b"localhost:8443", [(b"x-forwarded-proto", b"https")], True),
+        (b"http://evil.example", b"evil.example", [], False),  # a host not allowed
+        (b"https://admin.example.com", b"localhost", [], True),  # trusted
+        (b"https://x.partner.example", b"localhost", [], True),  # trusted, wildcard
+        (b"http://x.partner.example", b"localhost", [], False),
+    ],
+)
+@override_settings(
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    CSRF_TRUSTED_ORIGINS=["https://admin.example.com", "https://*.partner.example"],
+)
+async def test_behind_a_proxy_and_with_trusted_origins(origin, host, more_headers, accepted):
+    validator = AllowedHostsOriginValidator(accept_any)
+
+    assert await handshake(validator, origin, host, more_headers) is accepted
+
+
+@override_settings(DEBUG=True)
+async def test_development_accepts_any_scheme_and_port_of_localhost():
+    validator = AllowedHostsOriginValidator(accept_any)
+
+    assert await handshake(validator, b"https://localhost:8443")
+    assert not await handshake(validator, b"http://evil.example")
