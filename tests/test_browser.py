@@ -145,3 +145,26 @@ def test_no_page_asks_for_anything_that_is_missing(stack, browser):
         page.wait_for_timeout(500)
 
     assert missing == []
+
+
+def test_no_page_breaks_its_content_security_policy(stack, browser):
+    page = browser.new_page()
+    violations = []
+
+    def note_violation(message):
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", note_violation)
+
+    for path in ("/", "/chat/?room=a/b", "/notifications/news/", "/thumbnails/", "/admin/login/"):
+        page.goto(stack.url + path)
+        page.wait_for_timeout(300)
+    # The policy allows the page's own websocket: the chat connects.
+    page.goto(f"{stack.url}/chat/lobby/")
+    expect(page.locator("#status")).to_have_text("Connected")
+
+    assert "script-src 'self'" in page.evaluate(
+        "fetch(location.href).then((r) => r.headers.get('content-security-policy'))"
+    )
+    assert violations == []

@@ -331,3 +331,52 @@ def test_websockets_open_only_from_the_sites_own_pages(production):
     opened = asyncio.run(scenario())
 
     assert opened == [expected for _, _, expected in cases]
+
+
+SECURITY_HEADERS = (
+    "Strict-Transport-Security",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "X-Frame-Options",
+    "Content-Security-Policy",
+)
+
+
+def test_long_polls_get_the_host_check_redirect_and_headers_that_pages_get(production):
+    site = production(NOTIFICATIONS_POLL_TIMEOUT="1")
+    poll, page = f"{site.url}/notifications/news/poll/", f"{site.url}/"
+    https = site.https_headers
+
+    def get(url, **headers):
+        return requests.get(url, headers=headers, timeout=10, allow_redirects=False)
+
+    foreign_host = [get(url, Host="evil.example", **https).status_code for url in (page, poll)]
+    plain_http = [get(url) for url in (page, poll)]
+    answered = [get(url, **https) for url in (page, poll)]
+
+    assert foreign_host == [400, 400]
+    assert [response.status_code for response in plain_http] == [301, 301]
+    assert (
+        plain_http[1].headers["Location"]
+        == f"https://127.0.0.1:{site.port}/notifications/news/poll/"
+    )
+    assert [response.status_code for response in answered] == [200, 200]
+    page_headers, poll_headers = (
+        {name: response.headers.get(name) for name in SECURITY_HEADERS} for response in answered
+    )
+    assert None not in page_headers.values()
+    assert poll_headers == page_headers
+
+
+def test_pages_forbid_inline_code_and_static_files_are_not_sniffed(production):
+    site = production()
+    page = requests.get(f"{site.url}/chat/lobby/", headers=site.https_headers, timeout=10)
+    stylesheet = requests.get(f"{site.url}/static/site.css", headers=site.https_headers, timeout=10)
+
+    directives = page.headers["Content-Security-Policy"].split(";")
+    policy = dict(directive.strip().split(" ", 1) for directive in directives)
+    assert policy["script-src"] == policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "<script>" not in page.text and "<style" not in page.text and " style=" not in page.text
+    assert stylesheet.headers["X-Content-Type-Options"] == "nosniff"

@@ -162,13 +162,21 @@ def test_nginx_serves_static_files_and_sends_http_to_https(scaled_out):
     script = requests.get(
         f"{scaled_out.url}/static/chat/chat.js", verify=scaled_out.certificate, timeout=10
     )
+    upload = requests.get(
+        f"{scaled_out.url}/media/originals/none.png", verify=scaled_out.certificate, timeout=10
+    )
     plain = requests.get(f"{scaled_out.http_url}/chat/", allow_redirects=False, timeout=10)
 
     assert script.status_code == 200 and "new WebSocket" in script.text
     # nginx's own `expires 7d`: whitenoise behind it would have said 60 s.
     assert script.headers["Cache-Control"] == "max-age=604800"
+    assert script.headers["X-Content-Type-Options"] == "nosniff"
+    assert upload.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in upload.headers["Content-Security-Policy"]
     assert plain.status_code == 301
     assert plain.headers["Location"].startswith("https://127.0.0.1")
+    # No version to look vulnerabilities up by.
+    assert {script.headers["Server"], plain.headers["Server"]} == {"nginx"}
 
 
 def test_processes_log_one_json_object_per_line(scaled_out):

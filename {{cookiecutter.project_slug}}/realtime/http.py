@@ -3,12 +3,32 @@
 BodyLimit answers 413 to a request whose body passes HTTP_MAX_BODY_BYTES, by its
 declared length or by the bytes received, before the application reads more of it.
 Under daphne, realtime.server refuses such bodies earlier still, as they arrive.
+
+DjangoChecks gives HTTP consumers (long-polls) what Django's middleware gives its
+views: the Host header checked against ALLOWED_HOSTS (400 otherwise), the redirect
+to HTTPS, and the security headers (HSTS, nosniff, Referrer-Policy,
+Cross-Origin-Opener-Policy, X-Frame-Options, Content-Security-Policy), each from the
+middleware of settings.MIDDLEWARE that Django's views get them from.
 """
 
+import logging
 from io import BytesIO
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("django.security.DisallowedHost")
+
+# Middleware that only checks a request and adds headers to its response: what
+# DjangoChecks takes from settings.MIDDLEWARE.
+HEADER_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+)
 
 # Websocket schemes as the page schemes Django compares with.
 PAGE_SCHEMES = {"ws": "http", "wss": "https"}
@@ -31,9 +51,8 @@ def request_of(scope):
         "type": "http",
         "method": scope.get("method", "GET"),
         "path": scope["path"],
-        # Django decodes it as UTF-8; a websocket's may hold any bytes, and no check
-        # made here reads it.
-        "query_string": scope.get("query_string", b"") if scope["type"] == "http" else b"",
+        # Django would decode bytes as UTF-8, and fail on any other bytes.
+        "query_string": scope.get("query_string", b"").decode("latin-1"),
         "headers": scope["headers"],
         "scheme": PAGE_SCHEMES.get(scheme, scheme),
         "server": scope.get("server"),
@@ -94,3 +113,57 @@ class BodyLimit:
         except BodyTooLarge:
             if not response_started:
                 await send_too_large(send)
+
+
+class DjangoChecks:
+    def __init__(self, application):
+        self.application = application
+        self.middleware = [
+            import_string(path)(get_response=lambda request: None)
+            for path in settings.MIDDLEWARE
+            if path in HEADER_MIDDLEWARE
+        ]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.application(scope, receive, send)
+        request = request_of(scope)
+        try:
+            request.get_host()
+        except DisallowedHost as error:
+            logger.warning("%s", error)
+            return await send_response(send, HttpResponseBadRequest("Bad Request (400)"))
+        for middleware in self.middleware:
+            answer = getattr(middleware, "process_request", lambda request: None)(request)
+            if answer is not None:  # the redirect to HTTPS
+                return await send_response(send, answer)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": self.with_headers(request, message)}
+            await send(message)
+
+        await self.application(scope, receive, send_with_headers)
+
+    def with_headers(self, request, start):
+        """The headers of a response start, plus those the middleware add."""
+        response = HttpResponse(status=start["status"])
+        del response["Content-Type"]
+        for middleware in reversed(self.middleware):
+            response = middleware.process_response(request, response)
+        present = {name.lower() for name, _ in start["headers"]}
+        added = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in response.items()
+            if name.lower().encode("latin-1") not in present
+        ]
+        return [*start["headers"], *added]
+
+
+async def send_response(send, response):
+    """Send a Django response (a redirect, an error) over ASGI."""
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()
+    ]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.content})

@@ -50,8 +50,8 @@ async def is_refused(application, protocol, path):
         if accepted:
             await communicator.disconnect()
         return not accepted
-    response = await HttpCommunicator(application, "GET", path).get_response()
-    return response["status"] == 404
+    communicator = HttpCommunicator(application, "GET", path, headers=BROWSER_HEADERS)
+    return (await communicator.get_response())["status"] == 404
 
 
 async def route_table_failures(rows, application):

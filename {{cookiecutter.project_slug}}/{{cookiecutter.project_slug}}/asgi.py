@@ -13,9 +13,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter
-from django.urls import re_path
+from django.urls import path, re_path
 
-from realtime.http import BodyLimit
+from realtime.http import BodyLimit, DjangoChecks
 from realtime.routing import URLRouter
 from realtime.security import AllowedHostsOriginValidator
 from realtime.server import limit_daphne
@@ -28,7 +28,16 @@ limit_daphne()
 
 application = ProtocolTypeRouter(
     {
-        "http": BodyLimit(URLRouter([*routings.http_urlpatterns, re_path(r"^", django_asgi_app)])),
+        "http": BodyLimit(
+            URLRouter(
+                [
+                    # HTTP consumers get the checks and headers Django's views get
+                    # from its middleware; what they do not route goes to Django.
+                    path("", DjangoChecks(URLRouter(routings.http_urlpatterns))),
+                    re_path(r"^", django_asgi_app),
+                ]
+            )
+        ),
         # Websockets have no CSRF protection: checking Origin against ALLOWED_HOSTS is the defence.
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(routings.websocket_urlpatterns))

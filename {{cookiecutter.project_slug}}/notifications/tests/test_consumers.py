@@ -7,6 +7,7 @@ from channels.testing import HttpCommunicator
 
 from notifications.models import Notification
 from notifications.streams import publish, stream_group_name
+from realtime.testing import BROWSER_HEADERS
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ async def wait_until_polling(stream):
 
 
 def poll(application, path, method="GET"):
-    return HttpCommunicator(application, method, path)
+    return HttpCommunicator(application, method, path, headers=BROWSER_HEADERS)
 
 
 async def answer(communicator):
