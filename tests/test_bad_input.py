@@ -47,6 +47,12 @@ ROOM_NAMES = [
     ("..%2F..%2Fadmin", "refused"),
     ("../../admin", "refused"),
     ("a/b", "refused"),
+    # Names that show nothing, and one that looks members-only (a Cyrillic е).
+    ("%E3%85%A4", 4400),  # Hangul filler
+    ("%E2%A0%80", 4400),  # braille blank
+    ("%CC%81", 4400),  # a bare combining mark
+    ("lob%E2%80%8Bby", 4400),  # a zero-width space
+    ("m%D0%B5mbers-secret", 4403),
 ]
 
 

@@ -168,3 +168,15 @@ def test_no_page_breaks_its_content_security_policy(stack, browser):
         "fetch(location.href).then((r) => r.headers.get('content-security-policy'))"
     )
     assert violations == []
+
+
+def test_bidi_controls_in_a_message_cannot_disguise_it(stack, browser):
+    page = browser.new_page()
+    page.goto(f"{stack.url}/chat/lobby/")
+    expect(page.locator("#status")).to_have_text("Connected")
+
+    page.fill("#text", "see invoice\u202efdp.exe")
+    page.click("#send button")
+
+    # The override shows as a mark; the text after it keeps its order.
+    expect(page.locator("#messages")).to_contain_text("see invoice\ufffdfdp.exe")

@@ -10,7 +10,7 @@ from realtime.messages import MessageConsumer, Refuse, encode
 from . import store
 from .protocol import History, Post, Posted, Presence, Users
 from .ratelimit import TokenBucket
-from .rooms import InvalidRoomName, check_room_name, is_members_only, room_group_name
+from .rooms import InvalidRoomName, canonical_room_name, is_members_only, room_group_name
 
 # Close codes a client can act on; daphne drops close reasons, so an error frame
 # with the reason is sent just before closing.
@@ -42,11 +42,10 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
     unavailable_message = "The chat is unavailable for a moment; reconnect shortly."
 
     async def connect(self):
-        room = self.scope["url_route"]["kwargs"]["room_name"]
         # Accept first: only an open socket can carry the reason for a refusal.
         await self.accept()
         try:
-            check_room_name(room)
+            room = canonical_room_name(self.scope["url_route"]["kwargs"]["room_name"])
         except InvalidRoomName as error:
             await self.refuse(Refuse(CLOSE_BAD_ROOM_NAME, "bad_room_name", str(error)))
             return

@@ -4,14 +4,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 
 from .consumers import GUEST_NAME_SESSION_KEY
-from .rooms import InvalidRoomName, check_room_name, is_members_only
+from .rooms import InvalidRoomName, canonical_room_name, is_members_only
 
 
 def enter(request):
     """The index page's form: the room typed, or the page saying why it cannot be used."""
-    room_name = request.GET.get("room", "")
     try:
-        check_room_name(room_name)
+        room_name = canonical_room_name(request.GET.get("room", ""))
     except InvalidRoomName as error:
         return bad_room(request, error)
     return redirect("chat:room", room_name=room_name)
@@ -19,9 +18,12 @@ def enter(request):
 
 def room(request, room_name):
     try:
-        check_room_name(room_name)
+        canonical = canonical_room_name(room_name)
     except InvalidRoomName as error:
         return bad_room(request, error)
+    if canonical != room_name:
+        # One address per room: "ｌｏｂｂｙ" is "lobby".
+        return redirect("chat:room", room_name=canonical)
     if is_members_only(room_name) and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     # The socket reads this from the session: a guest keeps one name across reconnects.

@@ -63,3 +63,15 @@ def test_an_unusable_room_name_typed_on_the_index_page_gets_the_page_saying_why(
 
     assert response.status_code == 400
     assert reason in response.content
+
+
+def test_a_room_has_one_address(client):
+    response = client.get("/chat/ｌｏｂｂｙ/")
+
+    assert response.status_code == 302
+    assert response.url == "/chat/lobby/"
+
+
+def test_a_lookalike_of_a_members_only_room_is_members_only(client):
+    assert client.get("/chat/m\u0435mbers-secret/").status_code == 302
+    assert "/login/" in client.get("/chat/m\u0435mbers-secret/").url

@@ -21,6 +21,14 @@ let lastId = null;
 let socket = null;
 let retryDelay = 1000;
 
+// Bidi controls would reorder the text after them ("invoice\u202efdp.exe" shows as
+// "invoiceexe.pdf"): each is shown as a visible mark instead.
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+function shown(text) {
+  return text.replace(BIDI_CONTROLS, "\ufffd");
+}
+
 function addLine(build) {
   const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
   const line = document.createElement("li");
@@ -37,10 +45,13 @@ function showMessage(message) {
     const time = document.createElement("time");
     time.dateTime = message.timestamp;
     time.textContent = new Date(message.timestamp).toLocaleTimeString();
-    const author = document.createElement("span");
+    const author = document.createElement("bdi");
     author.className = "author";
-    author.textContent = message.author;
-    line.append(time, author, document.createTextNode(message.text));
+    author.textContent = shown(message.author);
+    // <bdi>: right-to-left text keeps to its own element.
+    const text = document.createElement("bdi");
+    text.textContent = shown(message.text);
+    line.append(time, author, text);
   });
 }
 
@@ -54,7 +65,7 @@ function showNotice(text) {
 function showUsers() {
   users.replaceChildren(...[...present].sort().map((name) => {
     const item = document.createElement("li");
-    item.textContent = name === yourName ? `${name} (you)` : name;
+    item.textContent = name === yourName ? `${shown(name)} (you)` : shown(name);
     if (name === yourName) item.className = "you";
     return item;
   }));
@@ -77,7 +88,7 @@ const handlers = {
     if (frame.event === "joined") present.add(frame.user);
     else present.delete(frame.user);
     showUsers();
-    showNotice(`${frame.user} ${frame.event === "joined" ? "joined" : "left"}`);
+    showNotice(`${shown(frame.user)} ${frame.event === "joined" ? "joined" : "left"}`);
   },
   error: (frame) => showError(frame.message),
 };
