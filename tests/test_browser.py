@@ -78,8 +78,7 @@ def test_chat_page_reconnects_after_a_restart_and_fills_the_gap(stack, browser, 
     missed = "posted while the page was disconnected"
     django_shell(
         stack,
-        "from chat.models import Message; "
-        f"Message.objects.create(room='lobby', author='bot', text={missed!r})",
+        f"from chat.store import numbered_message; numbered_message('lobby', 'bot', {missed!r})",
     )
     restarted = stack.daphne.again(log_path=tmp_path / "daphne-again.log")
     try:

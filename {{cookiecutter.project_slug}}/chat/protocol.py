@@ -41,7 +41,7 @@ class Post(Message):
 
 
 class Posted(Message):
-    """A message posted to the room, stored under its id."""
+    """A message posted to the room; id is its number in the room (1, 2, 3...)."""
 
     id: int
     author: str
@@ -51,7 +51,7 @@ class Posted(Message):
 
 class History(Message):
     """The room's latest messages, or with ?after=<id> every message after that one,
-    oldest first."""
+    oldest first (ids count the messages of each room on their own)."""
 
     messages: list[Posted]
 

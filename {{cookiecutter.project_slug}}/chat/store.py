@@ -4,12 +4,16 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from .models import Message, Presence
 
 HISTORY_LENGTH = 50
+NUMBERING_ATTEMPTS = 5
 
 
 def presence_timeout():
@@ -25,14 +29,29 @@ async def history(room, after=None):
     """Messages of room as frames, oldest first: those after the id `after`, or the latest."""
     messages = Message.objects.filter(room=room)
     if after is not None:
-        found = messages.filter(id__gt=after).order_by("id")[:HISTORY_LENGTH]
+        found = messages.filter(number__gt=after).order_by("number")[:HISTORY_LENGTH]
         return [message.as_frame() async for message in found]
-    latest = [message.as_frame() async for message in messages.order_by("-id")[:HISTORY_LENGTH]]
-    return latest[::-1]
+    latest = messages.order_by("-number")[:HISTORY_LENGTH]
+    return [message.as_frame() async for message in latest][::-1]
 
 
-async def save_message(room, author, text):
-    message = await Message.objects.acreate(room=room, author=author, text=text)
+@sync_to_async
+def save_message(room, author, text):
+    """Store a message as the next of its room; its frame."""
+    # Two processes may take the same number at once: the unique constraint lets one
+    # in, and the other takes the next.
+    for _ in range(NUMBERING_ATTEMPTS - 1):
+        try:
+            return numbered_message(room, author, text)
+        except IntegrityError:
+            continue
+    return numbered_message(room, author, text)
+
+
+def numbered_message(room, author, text):
+    with transaction.atomic():
+        last = Message.objects.filter(room=room).aggregate(last=Max("number"))["last"] or 0
+        message = Message.objects.create(room=room, number=last + 1, author=author, text=text)
     return message.as_frame()
 
 

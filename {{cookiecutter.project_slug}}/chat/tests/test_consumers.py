@@ -123,7 +123,7 @@ async def test_joining_gives_recent_history_and_reconnecting_gives_what_was_miss
     for text in ("one", "two", "three"):
         await post(alice, text)
         await alice.receive_json_from()
-    seen = (await Message.objects.aget(text="one")).pk
+    seen = (await Message.objects.aget(text="one")).number
 
     newcomer = await join("lobby")
     returning = await join("lobby", after=seen)

@@ -37,3 +37,14 @@ async def test_presence_a_dead_process_left_expires_and_says_who_is_gone():
 
     assert gone == [("lobby", "ghost")]  # alice is still there, in another tab
     assert await Presence.objects.acount() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_messages_are_numbered_within_their_room():
+    frames = [
+        await store.save_message(room, "alice", "hi")
+        for room in ("lobby", "members-only", "members-only", "lobby")
+    ]
+
+    assert [frame["id"] for frame in frames] == [1, 1, 2, 2]
+    assert [frame["id"] for frame in await store.history("lobby", after=1)] == [2]
