@@ -73,20 +73,38 @@ def chat_round_trip(base_url, room="lobby", **connect_options):
     return asyncio.run(chat())
 
 
-def post_form(session, page_url, post_url=None, **request_options):
-    """Post to the form of the page at page_url (or to post_url) as a browser would:
-    with the page's CSRF token and the page as Referer. Returns the response."""
+def post_form(session, page_url, post_url=None, data=None, **request_options):
+    """Post data to the form of the page at page_url (or to post_url) as a browser
+    would: with the page's CSRF token and the page as Referer. Returns the response."""
     page = session.get(page_url, timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    # Django's CSRF check wants the Referer on HTTPS, as browsers send it; behind a
+    # TLS proxy (X-Forwarded-Proto), the page's address is https.
+    referer = page.url
+    if session.headers.get("X-Forwarded-Proto") == "https":
+        referer = referer.replace("http://", "https://", 1)
     return session.post(
         post_url or page_url,
-        data={"csrfmiddlewaretoken": token},
-        # Django's CSRF check wants the Referer on HTTPS, as browsers send it.
-        headers={"Referer": page.url},
+        data={"csrfmiddlewaretoken": token, **(data or {})},
+        headers={"Referer": referer},
         timeout=30,
         allow_redirects=False,
         **request_options,
     )
+
+
+class ProxiedBrowser(requests.Session):
+    """A browser as daphne sees it behind a TLS proxy: X-Forwarded-Proto says https, and
+    its Secure cookies travel over the plain HTTP between the test and daphne."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers["X-Forwarded-Proto"] = "https"
+
+    def prepare_request(self, request):
+        for cookie in self.cookies:
+            cookie.secure = False
+        return super().prepare_request(request)
 
 
 def post_upload(

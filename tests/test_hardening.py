@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bakery import procfile_command
-from clients import ChatClient, post_form, post_upload, thumbnail_reports
+from clients import ChatClient, ProxiedBrowser, post_form, post_upload, thumbnail_reports
 from images import png_bytes
 from servers import free_port
 
@@ -380,3 +380,52 @@ def test_pages_forbid_inline_code_and_static_files_are_not_sniffed(production):
     assert policy["frame-ancestors"] == "'none'"
     assert "<script>" not in page.text and "<style" not in page.text and " style=" not in page.text
     assert stylesheet.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def shell(site, code):
+    return site.processes.run(["python", "manage.py", "shell", "-c", code]).strip()
+
+
+def log_in(site, username, password):
+    """(the browser, the login page's answer)."""
+    browser = ProxiedBrowser()
+    data = {"username": username, "password": password}
+    return browser, post_form(browser, f"{site.url}/accounts/login/", data=data)
+
+
+def test_users_log_in_guessing_is_throttled_and_logout_ends_their_sockets(production):
+    site = production()
+    shell(
+        site,
+        "from django.contrib.auth.models import User; "
+        "User.objects.create_user('member', password='right-horse-9')",
+    )
+    guesses = [log_in(site, "member", f"guess-{n}")[1].status_code for n in range(5)]
+    _, locked_out = log_in(site, "member", "right-horse-9")
+    shell(site, "from axes.utils import reset; reset()")  # as staff would, in the admin
+    browser, logged_in = log_in(site, "member", "right-horse-9")
+
+    async def socket_after_logout():
+        socket = await connect(
+            f"ws://127.0.0.1:{site.port}/ws/chat/members-club/",
+            origin=f"https://127.0.0.1:{site.port}",
+            additional_headers=[
+                ("Cookie", f"sessionid={browser.cookies['sessionid']}"),
+                ("X-Forwarded-Proto", "https"),
+            ],
+        )
+        client = ChatClient(socket)
+        await client.next("history")  # let in as a member: the room refuses guests
+        await asyncio.to_thread(post_form, browser, f"{site.url}/", f"{site.url}/accounts/logout/")
+        started = asyncio.get_running_loop().time()
+        code = await client.until_closed(timeout=5)
+        return code, asyncio.get_running_loop().time() - started, client.frames
+
+    close_code, seconds, frames = asyncio.run(socket_after_logout())
+
+    print(f"the session's socket closed {seconds:.3f} s after the logout was answered")
+    assert guesses == [200, 200, 200, 200, 429]
+    assert locked_out.status_code == 429
+    assert logged_in.status_code == 302
+    assert close_code == 4401 and frames[-1]["code"] == "logged_out"
+    assert seconds < 1

@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime.consumers import LAYER_ERRORS
+from realtime.layers import LAYER_ERRORS
 
 from .models import Notification
 

@@ -7,4 +7,5 @@ class RealtimeConfig(AppConfig):
     name = "realtime"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        # Registered on import: the system checks, and the logout signal's receiver.
+        from . import checks, sessions  # noqa: F401

@@ -12,14 +12,11 @@ import json
 import logging
 from urllib.parse import parse_qsl
 
-from redis.exceptions import RedisError
-
+from .layers import LAYER_ERRORS
 from .messages import encode, error_frame
 
 logger = logging.getLogger(__name__)
 
-# What the channel layer raises when it cannot reach its server.
-LAYER_ERRORS = (OSError, RedisError)
 # The channel layer cannot be reached: reconnect later. (Not 1013: daphne only sends
 # 1000 and 3000-4999.)
 CLOSE_UNAVAILABLE = 4503

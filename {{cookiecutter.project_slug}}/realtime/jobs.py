@@ -37,8 +37,9 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.utils import _consistent_hash, create_pool, decode_hosts
 from django.conf import settings
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
 from redis.sentinel import Sentinel
+
+from .layers import LAYER_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -512,7 +513,7 @@ def send_job(channel, message, *, key="", owner=""):
             layer.send_sync(channel, message, key=key, owner=owner)
         else:
             async_to_sync(layer.send)(channel, message)
-    except (ChannelFull, OSError, RedisError) as error:
+    except (ChannelFull, *LAYER_ERRORS) as error:
         logger.warning("Job for %s not queued, to be sent again later: %s", channel, error)
         return False
     return True

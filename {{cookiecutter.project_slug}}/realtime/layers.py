@@ -22,6 +22,9 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+# What a channel layer raises when it cannot reach its server.
+LAYER_ERRORS = (OSError, RedisError)
+
 UNAVAILABLE = {"type": "layer.unavailable"}
 
 
@@ -40,7 +43,7 @@ class NotifyingShardConnection(RedisSingleShardConnection):
                     self._receive_message(message)
                 else:
                     await asyncio.sleep(0.1)
-            except (OSError, RedisError) as error:
+            except LAYER_ERRORS as error:
                 if not self.lost:
                     self.lost = True
                     logger.warning("Channel layer lost Redis, retrying: %s", error)

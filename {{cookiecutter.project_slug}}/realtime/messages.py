@@ -23,6 +23,8 @@ import json
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import BaseModel, ValidationError
 
+from .sessions import CLOSE_LOGGED_OUT, session_group_of
+
 # Close codes of the first-message step (daphne sends 1000 and 3000-4999 only).
 CLOSE_FIRST_MESSAGE_MISSING = 4400
 CLOSE_FIRST_MESSAGE_TIMEOUT = 4408
@@ -104,6 +106,11 @@ class MessageConsumer(AsyncWebsocketConsumer):
 
     async def websocket_connect(self, message):
         self.greeted = self.first_message is None
+        # Channels joins (and at disconnect leaves) self.groups: the session's, so that
+        # logging out closes this socket (realtime/sessions.py).
+        session_group = session_group_of(self.scope)
+        if session_group is not None:
+            self.groups = [*self.groups, session_group]
         await super().websocket_connect(message)
         if not self.greeted:
             self.first_message_timer = asyncio.create_task(self.close_when_not_greeted())
@@ -124,6 +131,10 @@ class MessageConsumer(AsyncWebsocketConsumer):
         if self.first_message_timer is not None:
             self.first_message_timer.cancel()
         await super().websocket_disconnect(message)
+
+    async def session_ended(self, event):
+        message = "You logged out: log in again to reconnect."
+        await self.refuse(Refuse(CLOSE_LOGGED_OUT, "logged_out", message))
 
     async def close_when_not_greeted(self):
         await asyncio.sleep(self.first_message_timeout)

@@ -28,9 +28,9 @@ import threading
 import time
 
 from channels.db import database_sync_to_async
-from redis.exceptions import RedisError
 
 from .jobs import Reject
+from .layers import LAYER_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Worker:
             logger.warning("Handing back job %s on %s: not finished in time", job.id, job.channel)
             try:
                 await self.layer.retry(job, self.name, "the worker stopped before finishing it")
-            except (OSError, RedisError) as error:
+            except LAYER_ERRORS as error:
                 # Still pending: it runs again after the visibility timeout.
                 self.note_redis_down(error)
         for task in [*unfinished, upkeep]:
@@ -151,7 +151,7 @@ class Worker:
                     "jobs it holds (run it with --appendonly yes)",
                     ", ".join(lost),
                 )
-        except (OSError, RedisError) as error:
+        except LAYER_ERRORS as error:
             self.note_redis_down(error)
 
     def note_redis_down(self, error):
@@ -173,7 +173,7 @@ class Worker:
                 self.held[number] = job
                 try:
                     await self.run_job(job, instances)
-                except (OSError, RedisError) as error:
+                except LAYER_ERRORS as error:
                     # Unacknowledged: put back in the queue after the visibility timeout.
                     self.note_redis_down(error)
                 finally:
@@ -196,7 +196,7 @@ class Worker:
                         return job
                 self.note_redis_up()
                 waiting = asyncio.ensure_future(self.layer.wait_for_jobs(self.channels, 1))
-            except (OSError, RedisError) as error:
+            except LAYER_ERRORS as error:
                 self.note_redis_down(error)
                 waiting = asyncio.ensure_future(asyncio.sleep(UPKEEP_SECONDS))
             stopping = asyncio.ensure_future(self.stopping.wait())
@@ -272,7 +272,7 @@ class Worker:
                 for channel in self.channels:
                     if count := await self.layer.sweep(channel):
                         logger.warning("Put %d job(s) back in the queue of %s", count, channel)
-            except (OSError, RedisError) as error:
+            except LAYER_ERRORS as error:
                 self.note_redis_down(error)
             if now - resent > self.resend_interval:
                 await self.resend_lost_jobs()

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import {% if cookiecutter.use_chat or cookiecutter.use_notifications or cookiecutter.use_thumbnails %}include, {% endif %}path
 
 from . import views
@@ -10,6 +11,10 @@ from . import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("admin/", admin.site.urls),
+    # Ordinary users log in here (members-only chat rooms, for one); accounts are
+    # made in the admin. django-axes throttles failed attempts (settings/base.py).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
 {%- if cookiecutter.use_chat %}
     path("chat/", include("chat.urls")),

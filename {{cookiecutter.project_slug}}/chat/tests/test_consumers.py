@@ -2,10 +2,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from chat import consumers
 from chat.consumers import GUEST_NAME_SESSION_KEY
 from chat.models import Message, Presence
+from realtime.sessions import CLOSE_LOGGED_OUT
 from realtime.testing import BROWSER_HEADERS
 
 
@@ -275,3 +277,26 @@ async def test_foreign_origin_is_refused(websocket_connect):
     )
 
     assert not accepted
+
+
+async def test_logging_out_closes_the_sockets_of_that_session_only(
+    join, application, client, django_user_model
+):
+    alice = await django_user_model.objects.acreate(username="alice")
+    this_browser = await join("lobby", user=alice)
+    other_browser = Client()
+    await sync_to_async(other_browser.force_login)(alice)
+    cookie = f"sessionid={other_browser.cookies['sessionid'].value}".encode()
+    other_headers = [*BROWSER_HEADERS, (b"cookie", cookie)]
+    other_socket = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=other_headers)
+    assert (await other_socket.connect())[0]
+    for _ in range(2):  # history, users
+        await other_socket.receive_json_from()
+
+    await sync_to_async(client.logout)()
+
+    error = await this_browser.receive_json_from()
+    assert error["code"] == "logged_out"
+    assert (await this_browser.receive_output())["code"] == CLOSE_LOGGED_OUT
+    assert await other_socket.receive_nothing()
+    await other_socket.disconnect()
