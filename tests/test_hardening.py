@@ -4,6 +4,7 @@ Redis): each test is one thing a hostile client tried, and what it now gets."""
 import asyncio
 import json
 import socket
+import sqlite3
 import threading
 import time
 
@@ -12,7 +13,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bakery import procfile_command
-from clients import ChatClient, ProxiedBrowser, post_form, post_upload, thumbnail_reports
+from clients import (
+    ChatClient,
+    ProxiedBrowser,
+    django_shell,
+    post_form,
+    post_upload,
+    thumbnail_reports,
+)
 from images import png_bytes
 from servers import free_port
 
@@ -382,10 +390,6 @@ def test_pages_forbid_inline_code_and_static_files_are_not_sniffed(production):
     assert stylesheet.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def shell(site, code):
-    return site.processes.run(["python", "manage.py", "shell", "-c", code]).strip()
-
-
 def log_in(site, username, password):
     """(the browser, the login page's answer)."""
     browser = ProxiedBrowser()
@@ -395,14 +399,14 @@ def log_in(site, username, password):
 
 def test_users_log_in_guessing_is_throttled_and_logout_ends_their_sockets(production):
     site = production()
-    shell(
+    django_shell(
         site,
         "from django.contrib.auth.models import User; "
         "User.objects.create_user('member', password='right-horse-9')",
     )
     guesses = [log_in(site, "member", f"guess-{n}")[1].status_code for n in range(5)]
     _, locked_out = log_in(site, "member", "right-horse-9")
-    shell(site, "from axes.utils import reset; reset()")  # as staff would, in the admin
+    django_shell(site, "from axes.utils import reset; reset()")  # as staff would, in the admin
     browser, logged_in = log_in(site, "member", "right-horse-9")
 
     async def socket_after_logout():
@@ -429,3 +433,47 @@ def test_users_log_in_guessing_is_throttled_and_logout_ends_their_sockets(produc
     assert logged_in.status_code == 302
     assert close_code == 4401 and frames[-1]["code"] == "logged_out"
     assert seconds < 1
+
+
+def test_a_database_held_locked_by_another_process_gets_retry_errors_never_1011(production):
+    site = production()
+    database = site.env["DATABASE_URL"].removeprefix("sqlite:///")
+
+    async def scenario():
+        poster = await ChatClient.join(site.url, "lobby")
+        await poster.next("users")
+        # Another process takes SQLite's write lock and keeps it.
+        lock = sqlite3.connect(database, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        try:
+            started = loop.time()
+            await poster.send("while the lock is held")
+            busy = await poster.next("error", timeout=10)
+            post_seconds = loop.time() - started
+
+            started = loop.time()
+            newcomer = await ChatClient.open(site.url, "lobby")
+            newcomer_close = await newcomer.until_closed(timeout=10)
+            connect_seconds = loop.time() - started
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        await poster.send("after the lock")
+        stored = (await poster.next("message"))["text"]
+        return busy, post_seconds, newcomer, newcomer_close, connect_seconds, stored
+
+    busy, post_seconds, newcomer, newcomer_close, connect_seconds, stored = asyncio.run(scenario())
+    present = django_shell(
+        site, "from chat.models import Presence; print(Presence.objects.count())"
+    )
+
+    print(
+        f"with the database locked: a post answered in {post_seconds:.1f} s, "
+        f"a new socket in {connect_seconds:.1f} s"
+    )
+    assert busy["code"] == "database_busy" and post_seconds < 5
+    assert newcomer_close == 4503 and newcomer.frames[-1]["code"] == "unavailable"
+    assert connect_seconds < 5
+    assert stored == "after the lock"
+    assert present == "1"  # the poster; the refused newcomer left nothing behind

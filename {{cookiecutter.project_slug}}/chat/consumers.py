@@ -1,16 +1,19 @@
 import asyncio
+import logging
 import secrets
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
+from realtime.consumers import CLOSE_UNAVAILABLE, InvalidQuery, LayerOutageMixin, query_id
 from realtime.messages import MessageConsumer, Refuse, encode
 
 from . import store
 from .protocol import History, Post, Posted, Presence, Users
 from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, canonical_room_name, is_members_only, room_group_name
+
+logger = logging.getLogger(__name__)
 
 # Close codes a client can act on; daphne drops close reasons, so an error frame
 # with the reason is sent just before closing.
@@ -38,6 +41,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
     }
     room = None
     group_name = None
+    joined = False
     warned_at = None
     unavailable_message = "The chat is unavailable for a moment; reconnect shortly."
 
@@ -59,16 +63,23 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         self.bucket = TokenBucket(rate, burst)
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
-        await self.send_history()
-        users, first_connection = await store.join(room, self.channel_name, self.user_name)
+        try:
+            await self.send_history()
+            users, first_connection = await store.join(room, self.channel_name, self.user_name)
+        except store.DatabaseBusy as error:
+            # Nothing was recorded: the client comes back when it is over.
+            logger.warning("Chat connection refused, database busy: %s", error)
+            message = "The chat's database is busy; reconnect shortly."
+            await self.refuse(Refuse(CLOSE_UNAVAILABLE, "unavailable", message))
+            return
+        self.joined = True
         presence_keeper.add(self.channel_name)
         # The whole list goes to the newcomer only; the others hear of one name, so
         # that a join costs bytes in proportion to the room, not to its square.
         await self.send_frame({"type": "users", "users": users})
         if first_connection:
-            await broadcast(
-                self.channel_layer, self.group_name, presence_frame("joined", self.user_name)
-            )
+            frame = presence_frame("joined", self.user_name)
+            await broadcast(self.channel_layer, self.group_name, frame)
 
     async def disconnect(self, code):
         # Runs on every exit, a handler's error included (MessageConsumer), and only once.
@@ -77,10 +88,13 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         group_name, self.group_name = self.group_name, None
         presence_keeper.discard(self.channel_name)
         try:
-            if await store.leave(self.room, self.channel_name, self.user_name):
+            if self.joined and await store.leave(self.room, self.channel_name, self.user_name):
                 await broadcast(
                     self.channel_layer, group_name, presence_frame("left", self.user_name)
                 )
+        except store.DatabaseBusy as error:
+            # The presence is no longer refreshed: it expires, and the room hears then.
+            logger.warning("Chat presence left to expire, database busy: %s", error)
         finally:
             await self.channel_layer.group_discard(group_name, self.channel_name)
 
@@ -93,7 +107,13 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         await super().receive(text_data, bytes_data)
 
     async def on_message(self, post):
-        message = await store.save_message(self.room, self.user_name, post.text)
+        try:
+            message = await store.save_message(self.room, self.user_name, post.text)
+        except store.DatabaseBusy as error:
+            logger.warning("Chat message not stored, database busy: %s", error)
+            text = "The database is busy: your message was not stored. Send it again."
+            await self.send_error("database_busy", text)
+            return
         await broadcast(self.channel_layer, self.group_name, message)
 
     async def dispatch(self, message):

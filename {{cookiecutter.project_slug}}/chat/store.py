@@ -1,12 +1,19 @@
-"""The chat's database work, as coroutines the consumer awaits."""
+"""The chat's database work, as coroutines the consumer awaits.
+
+Each runs in a thread of its own (not the one thread all sync code of the process
+shares, where one stalled query would stall every socket), and gives up after
+CHAT_DATABASE_TIMEOUT seconds waiting for a lock another process holds: it then
+raises DatabaseBusy, having changed nothing.
+"""
 
 import asyncio
+import functools
 import logging
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -15,6 +22,12 @@ from .models import Message, Presence
 HISTORY_LENGTH = 50
 NUMBERING_ATTEMPTS = 5
 
+logger = logging.getLogger(__name__)
+
+
+class DatabaseBusy(Exception):
+    """The database did not answer in time, or failed: nothing was changed."""
+
 
 def presence_timeout():
     """A connection refreshes its presence three times per CHAT_PRESENCE_TIMEOUT; a row
@@ -22,20 +35,51 @@ def presence_timeout():
     return timedelta(seconds=settings.CHAT_PRESENCE_TIMEOUT)
 
 
-logger = logging.getLogger(__name__)
+def bounded(work):
+    """work (a function using the ORM) as a coroutine run as the module docstring says."""
+
+    def within_bound(*args, **kwargs):
+        limit_lock_wait(settings.CHAT_DATABASE_TIMEOUT)
+        return work(*args, **kwargs)
+
+    # Closes connections past CONN_MAX_AGE around each call, as Channels' consumers do.
+    run = database_sync_to_async(within_bound, thread_sensitive=False)
+
+    @functools.wraps(work)
+    async def call(*args, **kwargs):
+        try:
+            # A second more than the database's own limit: a backstop for stalls that
+            # are not lock waits (a server that stopped answering).
+            seconds = settings.CHAT_DATABASE_TIMEOUT + 1
+            return await asyncio.wait_for(run(*args, **kwargs), seconds)
+        except (DatabaseError, TimeoutError) as error:
+            raise DatabaseBusy(str(error) or "the database did not answer in time") from error
+
+    return call
 
 
-async def history(room, after=None):
+def limit_lock_wait(seconds):
+    """Make this thread's database connection give up waiting for a lock after seconds."""
+    milliseconds = int(seconds * 1000)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET lock_timeout = %s", [f"{milliseconds}ms"])
+
+
+@bounded
+def history(room, after=None):
     """Messages of room as frames, oldest first: those after the id `after`, or the latest."""
     messages = Message.objects.filter(room=room)
     if after is not None:
         found = messages.filter(number__gt=after).order_by("number")[:HISTORY_LENGTH]
-        return [message.as_frame() async for message in found]
+        return [message.as_frame() for message in found]
     latest = messages.order_by("-number")[:HISTORY_LENGTH]
-    return [message.as_frame() async for message in latest][::-1]
+    return [message.as_frame() for message in latest][::-1]
 
 
-@sync_to_async
+@bounded
 def save_message(room, author, text):
     """Store a message as the next of its room; its frame."""
     # Two processes may take the same number at once: the unique constraint lets one
@@ -59,33 +103,42 @@ def present(room):
     return Presence.objects.filter(room=room, seen__gte=timezone.now() - presence_timeout())
 
 
-async def users_in(room):
-    return sorted({user async for user in present(room).values_list("user", flat=True)})
+def users_in(room):
+    return sorted(set(present(room).values_list("user", flat=True)))
 
 
-async def join(room, channel_name, user):
+@bounded
+def join(room, channel_name, user):
     """Record a connection: (everyone in room now, whether user was not there before)."""
-    already_here = await present(room).filter(user=user).aexists()
+    already_here = present(room).filter(user=user).exists()
     # A channel name is new with each connection: nothing to update.
-    await Presence.objects.acreate(
-        channel_name=channel_name, room=room, user=user, seen=timezone.now()
-    )
-    return await users_in(room), not already_here
+    Presence.objects.create(channel_name=channel_name, room=room, user=user, seen=timezone.now())
+    return users_in(room), not already_here
 
 
-async def leave(room, channel_name, user):
+@bounded
+def leave(room, channel_name, user):
     """Forget a connection: whether user has no other left in room."""
-    await Presence.objects.filter(channel_name=channel_name).adelete()
-    return not await present(room).filter(user=user).aexists()
+    Presence.objects.filter(channel_name=channel_name).delete()
+    return not present(room).filter(user=user).exists()
 
 
-async def expire_presence():
+@bounded
+def expire_presence():
     """Delete the presence of connections whose process stopped refreshing it: the
     (room, user) pairs that have no connection left."""
     stale = Presence.objects.filter(seen__lt=timezone.now() - presence_timeout())
-    found = {pair async for pair in stale.values_list("room", "user")}
-    await stale.adelete()
-    return [pair for pair in found if not await present(pair[0]).filter(user=pair[1]).aexists()]
+    found = set(stale.values_list("room", "user"))
+    stale.delete()
+    return [(room, user) for room, user in found if not present(room).filter(user=user).exists()]
+
+
+@bounded
+def refresh_presence(channel_names):
+    """Mark the connections of channel_names as still there."""
+    for start in range(0, len(channel_names), 500):  # under SQLite's limit on parameters
+        here = Presence.objects.filter(channel_name__in=channel_names[start : start + 500])
+        here.update(seen=timezone.now())
 
 
 class PresenceKeeper:
@@ -120,7 +173,4 @@ class PresenceKeeper:
                 logger.exception("Chat presence not refreshed, will retry")
 
     async def refresh(self):
-        names = list(self.channel_names)
-        for start in range(0, len(names), 500):  # under SQLite's limit on query parameters
-            here = Presence.objects.filter(channel_name__in=names[start : start + 500])
-            await here.aupdate(seen=timezone.now())
+        await refresh_presence(list(self.channel_names))

@@ -4,9 +4,10 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from chat import consumers
+from chat import consumers, store
 from chat.consumers import GUEST_NAME_SESSION_KEY
 from chat.models import Message, Presence
+from realtime.consumers import CLOSE_UNAVAILABLE
 from realtime.sessions import CLOSE_LOGGED_OUT
 from realtime.testing import BROWSER_HEADERS
 
@@ -138,6 +139,7 @@ async def test_joining_gives_recent_history_and_reconnecting_gives_what_was_miss
 async def test_bad_after_gets_an_error_and_the_latest_history(websocket_connect, join, after):
     alice = await join("lobby")
     await post(alice, "one")
+    await alice.receive_json_from()  # stored and sent
 
     _, socket = await websocket_connect(f"/ws/chat/lobby/?after={after}")
 
@@ -300,3 +302,35 @@ async def test_logging_out_closes_the_sockets_of_that_session_only(
     assert (await this_browser.receive_output())["code"] == CLOSE_LOGGED_OUT
     assert await other_socket.receive_nothing()
     await other_socket.disconnect()
+
+
+async def test_a_busy_database_gets_an_error_frame_to_retry_and_the_socket_stays(join, monkeypatch):
+    alice = await join("lobby")
+
+    async def busy(*args):
+        raise store.DatabaseBusy("database is locked")
+
+    monkeypatch.setattr(consumers.store, "save_message", busy)
+    await post(alice, "hello")
+    error = await alice.receive_json_from()
+    monkeypatch.undo()
+    await post(alice, "hello again")
+
+    assert error["type"] == "error" and error["code"] == "database_busy"
+    assert (await alice.receive_json_from())["text"] == "hello again"
+
+
+async def test_a_busy_database_at_connect_closes_with_the_retry_code(
+    websocket_connect, monkeypatch
+):
+    async def busy(*args):
+        raise store.DatabaseBusy("database is locked")
+
+    monkeypatch.setattr(consumers.store, "join", busy)
+    _, socket = await websocket_connect("/ws/chat/lobby/")
+    await socket.receive_json_from()  # history
+    error = await socket.receive_json_from()
+
+    assert error["code"] == "unavailable"
+    assert (await socket.receive_output())["code"] == CLOSE_UNAVAILABLE
+    assert await Presence.objects.acount() == 0

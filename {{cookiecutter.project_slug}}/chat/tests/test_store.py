@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from chat import store
@@ -16,9 +17,11 @@ async def test_presence_keeper_keeps_its_connections_present_and_only_those():
     keeper.channel_names.update({"alice", "bob", "carol-left"})
     keeper.discard("carol-left")
 
-    assert await store.users_in("lobby") == []
+    users_in = sync_to_async(store.users_in)
+
+    assert await users_in("lobby") == []
     await keeper.refresh()
-    assert await store.users_in("lobby") == ["alice", "bob"]
+    assert await users_in("lobby") == ["alice", "bob"]
 
 
 @pytest.mark.django_db(transaction=True)

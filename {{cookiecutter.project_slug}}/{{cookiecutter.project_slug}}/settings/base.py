@@ -247,6 +247,9 @@ CHAT_MEMBERS_ONLY_PREFIX = env.str("CHAT_MEMBERS_ONLY_PREFIX", default="members-
 # Seconds before the presence of a connection whose process died stops counting
 # (live connections refresh theirs three times as often).
 CHAT_PRESENCE_TIMEOUT = env.int("CHAT_PRESENCE_TIMEOUT", default=60)
+# Seconds the chat waits for the database (a lock another process holds) before it
+# answers with an error frame the client can retry after.
+CHAT_DATABASE_TIMEOUT = env.float("CHAT_DATABASE_TIMEOUT", default=3)
 {%- endif %}
 {%- if cookiecutter.use_notifications %}
 
