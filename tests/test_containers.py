@@ -161,7 +161,7 @@ def test_health_check_passes_against_daphne_and_fails_without_it(
     env = project_env(**variables)
     processes = Processes(project, env, tmp_path)
     processes.run(["python", "manage.py", "migrate"])
-    daphne, port = processes.daphne(f"{project.name}.asgi:application", "--proxy-headers")
+    daphne, port = processes.daphne(f"{project.name}.asgi:application")
     env["PORT"] = str(port)  # the check's default is the image's 8000
     check = health_check(project)
     try:

@@ -12,7 +12,6 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from bakery import procfile_command
 from clients import (
     ChatClient,
     ProxiedBrowser,
@@ -22,7 +21,7 @@ from clients import (
     thumbnail_reports,
 )
 from images import png_bytes
-from servers import free_port
+from servers import UNLIMITED_CLIENTS
 
 MiB = 1024 * 1024
 
@@ -220,7 +219,7 @@ async def settled(clients, seconds=1.0):
 
 
 def test_a_join_costs_bytes_in_proportion_to_the_room(production):
-    site = production()
+    site = production(**UNLIMITED_CLIENTS)
     members = 300
 
     async def scenario():
@@ -247,11 +246,9 @@ def test_a_join_costs_bytes_in_proportion_to_the_room(production):
 def test_presence_forgets_connections_that_vanish_abruptly_or_with_their_process(production):
     # The setting under test is shortened: a dead process's connections stop counting
     # after CHAT_PRESENCE_TIMEOUT seconds.
-    site = production(CHAT_PRESENCE_TIMEOUT="3")
-    second_port = free_port()
-    second = site.processes.start(
-        "web2", procfile_command(site.project, "web"), port=second_port, PORT=str(second_port)
-    )
+    site = production(CHAT_PRESENCE_TIMEOUT="3", **UNLIMITED_CLIENTS)
+    second_port = site.another_daphne()
+    second = site.processes.servers[-1]
     second_url = f"http://127.0.0.1:{second_port}"
 
     async def scenario():
@@ -477,3 +474,67 @@ def test_a_database_held_locked_by_another_process_gets_retry_errors_never_1011(
     assert connect_seconds < 5
     assert stored == "after the lock"
     assert present == "1"  # the poster; the refused newcomer left nothing behind
+
+
+async def open_outcome(url, origin, headers=()):
+    """("open", client) for a socket let in, else (its close code, client)."""
+    # max_queue=None: a socket nobody reads keeps reading, so it gets the server's close
+    # without waiting out the client's close timeout.
+    socket = await connect(url, origin=origin, additional_headers=headers, max_queue=None)
+    client = ChatClient(socket)
+    frame = json.loads(await client.socket.recv())
+    if frame["type"] == "history":
+        return "open", client
+    return await client.until_closed(), client
+
+
+def test_one_client_cannot_open_more_sockets_than_its_limit_on_any_daphne(production):
+    site = production()
+    second_port = site.another_daphne()
+    urls = [f"ws://127.0.0.1:{port}/ws/chat/lobby/" for port in (site.port, second_port) * 15]
+
+    async def scenario():
+        outcomes = [
+            await open_outcome(url, url.replace("ws://", "http://").split("/ws/")[0])
+            for url in urls
+        ]
+        for _, client in outcomes:
+            await client.close()
+        return [outcome for outcome, _ in outcomes]
+
+    outcomes = asyncio.run(scenario())
+
+    print(f"sockets one client opened across two daphnes: {outcomes.count('open')} of 30")
+    assert outcomes.count("open") == 20
+    assert set(outcomes) == {"open", 4429}
+
+
+def test_a_clients_message_rate_holds_across_its_sockets(production):
+    site = production()
+    browser = ProxiedBrowser()
+    browser.get(f"{site.url}/chat/lobby/", timeout=10)  # the page gives a guest a session
+    cookie = f"sessionid={browser.cookies['sessionid']}"
+
+    async def scenario():
+        headers = [("Cookie", cookie), ("X-Forwarded-Proto", "https")]
+        origin = f"https://127.0.0.1:{site.port}"
+        url = f"ws://127.0.0.1:{site.port}/ws/chat/lobby/"
+        sockets = [(await open_outcome(url, origin, headers))[1] for _ in range(5)]
+        started = asyncio.get_running_loop().time()
+        for round_number in range(10):
+            for number, client in enumerate(sockets):
+                await client.send(f"flood {round_number}.{number}")
+        await asyncio.sleep(1)
+        seconds = asyncio.get_running_loop().time() - started
+        for client in sockets:
+            await client.close()
+        return seconds
+
+    seconds = asyncio.run(scenario())
+    stored = int(
+        django_shell(site, "from chat.models import Message; print(Message.objects.count())")
+    )
+
+    print(f"50 messages from one guest's 5 sockets in {seconds:.1f} s: {stored} stored")
+    # CHAT_RATE_LIMIT: bursts of 10, then 2 a second, whatever the number of sockets.
+    assert stored <= 10 + 2 * seconds + 1

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import re
-import shutil
 import ssl
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -12,10 +11,9 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from bakery import procfile_command
 from clients import ChatClient, thumbnail_reports, upload_image
 from images import png_bytes
-from servers import Processes, free_port
+from servers import free_port
 
 # nginx's main configuration; the generated site config is included as it would be
 # from /etc/nginx/sites-enabled. The log format names the daphne each request reached.
@@ -74,51 +72,29 @@ def site_config(project, directory, daphne_ports, http_port, https_port, certifi
 
 
 @pytest.fixture
-def scaled_out(baked, project_env, redis_url, tmp_path):
+def scaled_out(production, tmp_path):
     """nginx on HTTPS in front of two daphnes and a worker, each started from the Procfile."""
-    project = tmp_path / baked().name
-    shutil.copytree(baked(), project)  # collectstatic writes into it
-    (tmp_path / "media").mkdir()
-    env = project_env(
-        DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
-        DJANGO_SECRET_KEY="scale-out-test-key-" + "x" * 40,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
-        REDIS_URL=redis_url,
-        DAPHNE_BIND_ADDRESS="127.0.0.1",
-    )
-    processes = Processes(project, env, tmp_path)
-    processes.run(procfile_command(project, "release"))
-    processes.run(["python", "manage.py", "collectstatic", "--no-input"])
-    daphne_ports = [free_port(), free_port()]
-    for number, port in enumerate(daphne_ports, start=1):
-        processes.start(
-            f"web.{number}", procfile_command(project, "web"), port=port, PORT=str(port)
-        )
-    processes.start("worker", procfile_command(project, "worker"))
-    process_logs = [server.log_path for server in processes.servers]
+    site = production()
+    daphne_ports = [site.port, site.another_daphne()]
+    process_logs = [server.log_path for server in site.processes.servers]
 
     http_port, https_port = free_port(), free_port()
     certificate, key = self_signed_certificate(tmp_path)
     (tmp_path / "site.conf").write_text(
-        site_config(project, tmp_path, daphne_ports, http_port, https_port, certificate, key)
+        site_config(site.project, tmp_path, daphne_ports, http_port, https_port, certificate, key)
     )
     (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(dir=tmp_path))
     nginx_command = ["nginx", "-c", tmp_path / "nginx.conf", "-p", tmp_path]
-    nginx = processes.start("nginx", nginx_command, port=https_port)
-    try:
-        yield SimpleNamespace(
-            url=f"https://127.0.0.1:{https_port}",
-            http_url=f"http://127.0.0.1:{http_port}",
-            certificate=certificate,
-            daphne_ports=daphne_ports,
-            process_logs=process_logs,
-            access_log=tmp_path / "access.log",
-            nginx=nginx,
-        )
-    finally:
-        processes.stop()
+    nginx = site.processes.start("nginx", nginx_command, port=https_port)
+    return SimpleNamespace(
+        url=f"https://127.0.0.1:{https_port}",
+        http_url=f"http://127.0.0.1:{http_port}",
+        certificate=certificate,
+        daphne_ports=daphne_ports,
+        process_logs=process_logs,
+        access_log=tmp_path / "access.log",
+        nginx=nginx,
+    )
 
 
 def upstreams_of(access_log, path_prefix):
@@ -189,3 +165,28 @@ def test_processes_log_one_json_object_per_line(scaled_out):
 
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert any(entry["message"].startswith("Not Found: /no-such-page/") for entry in entries)
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_limit_per_address(scaled_out):
+    tls = ssl.create_default_context(cafile=scaled_out.certificate)
+
+    async def open_sockets():
+        outcomes, clients = [], []
+        for number in range(25):
+            # Each claims another address; nginx appends the one it sees, and only
+            # that one is believed (TRUSTED_PROXY_COUNT=1 in production).
+            forged = [("X-Forwarded-For", f"198.51.100.{number}")]
+            client = await ChatClient.open(
+                scaled_out.url, "lobby", ssl=tls, additional_headers=forged, max_queue=None
+            )
+            frame = json.loads(await client.socket.recv())
+            outcomes.append("open" if frame["type"] == "history" else frame["code"])
+            clients.append(client)
+        for client in clients:
+            await client.close()
+        return outcomes
+
+    outcomes = asyncio.run(open_sockets())
+
+    assert outcomes.count("open") == 20  # WEBSOCKETS_PER_CLIENT, for a client without a session
+    assert set(outcomes) == {"open", "too_many_connections"}

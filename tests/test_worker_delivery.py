@@ -254,8 +254,8 @@ FLOOD, VISITOR = "192.0.2.1", "198.51.100.7"
 
 
 def test_one_client_flooding_the_queue_does_not_hold_up_another(serve, tmp_path):
-    # daphne behind a proxy, as the Procfile runs it: clients differ by X-Forwarded-For.
-    stack = serve(daphne_options=["--proxy-headers"])
+    # Behind a proxy, as production runs it: clients differ by X-Forwarded-For.
+    stack = serve(environment={"TRUSTED_PROXY_COUNT": "1"})
     stack.worker.stop()
     flood = [png_bytes(width=64, height=64, rgb=(n % 256, 0, 0)) for n in range(150)]
     for number, content in enumerate(flood):

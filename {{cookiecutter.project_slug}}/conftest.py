@@ -14,12 +14,20 @@ from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 
 from realtime.jobs import JobChannelLayer
+from realtime.limits import local_counters
 from realtime.testing import (
     BROWSER_HEADERS,
     redis_server_binary,
     route_table_failures,
     running_worker,
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_client_limits():
+    """Each test counts sockets and messages per client from nothing: with the
+    in-memory layer, the counts live in the process (realtime/limits.py)."""
+    local_counters.clear()
 
 
 @pytest.fixture

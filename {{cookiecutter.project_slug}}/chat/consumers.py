@@ -6,11 +6,11 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime.consumers import CLOSE_UNAVAILABLE, InvalidQuery, LayerOutageMixin, query_id
+from realtime.limits import allowed
 from realtime.messages import MessageConsumer, Refuse, encode
 
 from . import store
 from .protocol import History, Post, Posted, Presence, Users
-from .ratelimit import TokenBucket
 from .rooms import InvalidRoomName, canonical_room_name, is_members_only, room_group_name
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,6 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
             await self.refuse(Refuse(CLOSE_MEMBERS_ONLY, "members_only", message))
             return
         self.room, self.group_name, self.user_name = room, room_group_name(room), self.name()
-        # Messages per second, and the burst allowed: a flooding client slows only itself.
-        rate, burst = settings.CHAT_RATE_LIMIT
-        self.bucket = TokenBucket(rate, burst)
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         try:
@@ -101,7 +98,9 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.group_name is None:
             return  # refused in connect(); frames already on their way are ignored
-        if not self.bucket.take():
+        # Messages per second, and the burst allowed, counted across all of the client's
+        # sockets: a flooding client slows only itself.
+        if not await allowed(self.scope, "chat", *settings.CHAT_RATE_LIMIT):
             await self.warn_rate_limited()
             return
         await super().receive(text_data, bytes_data)

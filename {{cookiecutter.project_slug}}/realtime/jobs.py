@@ -40,6 +40,7 @@ from redis import asyncio as aioredis
 from redis.sentinel import Sentinel
 
 from .layers import LAYER_ERRORS
+from .limits import request_client_address
 
 logger = logging.getLogger(__name__)
 
@@ -523,5 +524,5 @@ def owner_of(request):
     """Whose job a request sends: its user, or else its client's address (hashed)."""
     if request.user.is_authenticated:
         return f"user-{request.user.pk}"
-    address = request.META.get("REMOTE_ADDR", "")
+    address = request_client_address(request)
     return "address-" + hashlib.sha256(address.encode()).hexdigest()[:16]

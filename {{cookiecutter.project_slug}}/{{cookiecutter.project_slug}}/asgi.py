@@ -16,6 +16,7 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter
 from django.urls import path, re_path
 
 from realtime.http import BodyLimit, DjangoChecks
+from realtime.limits import SocketLimit
 from realtime.routing import URLRouter
 from realtime.security import AllowedHostsOriginValidator
 from realtime.server import limit_daphne
@@ -40,7 +41,7 @@ application = ProtocolTypeRouter(
         ),
         # Websockets have no CSRF protection: checking Origin against ALLOWED_HOSTS is the defence.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(routings.websocket_urlpatterns))
+            AuthMiddlewareStack(SocketLimit(URLRouter(routings.websocket_urlpatterns)))
         ),
         "channel": ChannelNameRouter(routings.channel_routes),
     }

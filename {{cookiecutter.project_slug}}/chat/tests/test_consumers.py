@@ -8,6 +8,7 @@ from chat import consumers, store
 from chat.consumers import GUEST_NAME_SESSION_KEY
 from chat.models import Message, Presence
 from realtime.consumers import CLOSE_UNAVAILABLE
+from realtime.limits import CLOSE_TOO_MANY
 from realtime.sessions import CLOSE_LOGGED_OUT
 from realtime.testing import BROWSER_HEADERS
 
@@ -334,3 +335,38 @@ async def test_a_busy_database_at_connect_closes_with_the_retry_code(
     assert error["code"] == "unavailable"
     assert (await socket.receive_output())["code"] == CLOSE_UNAVAILABLE
     assert await Presence.objects.acount() == 0
+
+
+async def test_sockets_beyond_a_clients_limit_are_refused_and_freed_ones_count_again(
+    websocket_connect, settings
+):
+    settings.WEBSOCKETS_PER_CLIENT = 2
+    opened = [await websocket_connect("/ws/chat/lobby/") for _ in range(3)]
+    refused = opened[2][1]
+    error = await refused.receive_json_from()
+    close = await refused.receive_output()
+    await opened[0][1].disconnect()
+    accepted_again, _ = await websocket_connect("/ws/chat/lobby/")
+
+    assert [accepted for accepted, _ in opened] == [True, True, True]
+    assert error["code"] == "too_many_connections"
+    assert close["code"] == CLOSE_TOO_MANY
+    assert accepted_again
+
+
+async def test_the_address_limit_holds_whatever_the_sessions(application, settings):
+    settings.WEBSOCKETS_PER_ADDRESS = 2
+    sockets = []
+    for _ in range(3):
+        browser = Client()
+        await sync_to_async(browser.get)("/chat/lobby/")  # a session of its own
+        cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+        headers = [*BROWSER_HEADERS, (b"cookie", cookie)]
+        socket = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=headers)
+        await socket.connect()
+        sockets.append(socket)
+    first_frames = [await socket.receive_json_from() for socket in sockets]
+
+    assert [frame["type"] for frame in first_frames] == ["history", "history", "error"]
+    for socket in sockets[:2]:
+        await socket.disconnect()

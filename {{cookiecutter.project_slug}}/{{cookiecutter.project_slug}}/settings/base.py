@@ -268,6 +268,14 @@ THUMBNAILS_MAX_UPLOAD_BYTES = env.int("THUMBNAILS_MAX_UPLOAD_BYTES", default=10 
 THUMBNAILS_MAX_PIXELS = env.int("THUMBNAILS_MAX_PIXELS", default=40_000_000)
 {%- endif %}
 
+# Proxies in front of daphne that append the address they got a request from to
+# X-Forwarded-For (nginx, a platform's router): client addresses are read from there,
+# and what a client writes in it itself is ignored (realtime/limits.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Open websockets per client (user, else session, else address), and per address.
+WEBSOCKETS_PER_CLIENT = env.int("WEBSOCKETS_PER_CLIENT", default=20)
+WEBSOCKETS_PER_ADDRESS = env.int("WEBSOCKETS_PER_ADDRESS", default=100)
+
 # What one HTTP client may make the server hold (realtime/server.py, realtime/http.py).
 # The largest request body, refused with 413 as it arrives: Django's limit on form
 # data{% if cookiecutter.use_thumbnails %} plus the largest upload{% endif %}.

@@ -20,8 +20,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # `manage.py collectstatic` gathers static files here; whitenoise serves them.
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# TLS ends at the proxy in front of daphne, which says so in X-Forwarded-Proto.
+# TLS ends at the proxy in front of daphne, which says so in X-Forwarded-Proto, and
+# gives the client's address in X-Forwarded-For.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
