@@ -98,9 +98,10 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.group_name is None:
             return  # refused in connect(); frames already on their way are ignored
-        # Messages per second, and the burst allowed, counted across all of the client's
-        # sockets: a flooding client slows only itself.
-        if not await allowed(self.scope, "chat", *settings.CHAT_RATE_LIMIT):
+        # Messages per second, and the burst allowed, counted across all the sockets of
+        # the user or session: a flooding client slows only itself.
+        rate, burst = settings.CHAT_RATE_LIMIT
+        if not await allowed(self.scope, self.channel_name, "chat", rate, burst):
             await self.warn_rate_limited()
             return
         await super().receive(text_data, bytes_data)

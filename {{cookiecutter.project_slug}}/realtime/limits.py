@@ -10,8 +10,8 @@ process.
   sockets per client and WEBSOCKETS_PER_ADDRESS per address. A socket beyond is
   accepted, sent {"type": "error", "code": "too_many_connections", ...} and closed
   with CLOSE_TOO_MANY.
-- allowed(scope, name, rate, burst): a token bucket per client and name, shared by
-  all of the client's sockets (the chat's flood limit).
+- allowed(scope, connection, name, rate, burst): a token bucket per user or session
+  and name, shared by all of its sockets (the chat's flood limit).
 """
 
 import asyncio
@@ -98,8 +98,9 @@ def trusted_address(peer, forwarded_headers):
     return forwarded[-proxies] if len(forwarded) >= proxies else peer
 
 
-def client_key(scope):
-    """Who the client is, for counting: its user, else its session, else its address."""
+def client_key(scope, fallback=None):
+    """Who the client is, for counting: its user, else its session, else fallback (its
+    address by default)."""
     user = scope.get("user")
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
@@ -107,7 +108,7 @@ def client_key(scope):
     key = session.session_key if session is not None else None
     if key:
         return "session:" + hashlib.sha256(key.encode()).hexdigest()[:32]
-    return "address:" + client_address(scope)
+    return fallback or "address:" + client_address(scope)
 
 
 class RedisCounters:
@@ -190,13 +191,16 @@ def counters():
 local_counters = LocalCounters()
 
 
-async def allowed(scope, name, rate, burst):
+async def allowed(scope, connection, name, rate, burst):
     """Whether the client may do one more `name` now: rate a second, bursts of burst,
-    counted across all of its sockets. Without Redis, counted per process."""
+    counted across all the sockets of its user or session (a client with neither,
+    on this connection alone: its sockets are capped per address). Without Redis,
+    counted per process."""
+    key = f"{name}:{client_key(scope, fallback=f'connection:{connection}')}"
     try:
-        return await counters().take(f"{name}:{client_key(scope)}", rate, burst)
+        return await counters().take(key, rate, burst)
     except LAYER_ERRORS:
-        return await local_counters.take(f"{name}:{client_key(scope)}", rate, burst)
+        return await local_counters.take(key, rate, burst)
 
 
 class SocketLimit:

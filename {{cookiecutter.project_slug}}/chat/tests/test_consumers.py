@@ -370,3 +370,18 @@ async def test_the_address_limit_holds_whatever_the_sessions(application, settin
     assert [frame["type"] for frame in first_frames] == ["history", "history", "error"]
     for socket in sockets[:2]:
         await socket.disconnect()
+
+
+async def test_the_flood_limit_counts_all_the_sockets_of_a_user(join, settings, django_user_model):
+    settings.CHAT_RATE_LIMIT = (0.001, 2)
+    user = await django_user_model.objects.acreate(username="alice")
+    first_tab = await join("lobby", user=user)
+    second_tab = await join("kitchen", user=user)
+
+    await post(first_tab, "one")
+    await post(second_tab, "two")
+    heard = [await first_tab.receive_json_from(), await second_tab.receive_json_from()]
+    await post(second_tab, "three")
+
+    assert [frame["text"] for frame in heard] == ["one", "two"]
+    assert (await second_tab.receive_json_from())["code"] == "rate_limited"

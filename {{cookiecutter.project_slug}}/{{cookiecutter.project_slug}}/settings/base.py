@@ -153,6 +153,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# No banner at every start: logs go to stdout, where commands such as
+# `manage.py asyncapi` write what they print (lockouts are still logged).
+AXES_VERBOSE = False
 # axes warns that a lockout without the client's address can be dodged by changing
 # user agent or cookies; a lockout by username alone cannot. (Addresses are not used:
 # behind a proxy they are the proxy's, or what the client claims.)
