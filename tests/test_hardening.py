@@ -538,3 +538,24 @@ def test_a_clients_message_rate_holds_across_its_sockets(production):
     print(f"50 messages from one guest's 5 sockets in {seconds:.1f} s: {stored} stored")
     # CHAT_RATE_LIMIT: bursts of 10, then 2 a second, whatever the number of sockets.
     assert stored <= 10 + 2 * seconds + 1
+
+
+def test_a_crowd_leaving_while_messages_fly_leaves_no_tracebacks_and_no_one_present(production):
+    site = production(**UNLIMITED_CLIENTS)
+    url, origin = f"ws://127.0.0.1:{site.port}/ws/chat/lobby/", site.url
+
+    async def scenario():
+        for round_number in range(5):
+            crowd = [await connect(url, origin=origin, max_queue=None) for _ in range(15)]
+            for number, member in enumerate(crowd):
+                frame = {"type": "message", "text": f"bye {round_number}.{number}"}
+                await member.send(json.dumps(frame))
+            # Everyone leaves at once, while the broadcasts are still on their way.
+            await asyncio.gather(*(member.close() for member in crowd))
+
+    asyncio.run(scenario())
+    time.sleep(1)
+    code = "from chat.models import Presence; print(Presence.objects.count())"
+
+    assert "Exception inside application" not in site.daphne.output()
+    assert django_shell(site, code) == "0"

@@ -65,7 +65,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
             users, first_connection = await store.join(room, self.channel_name, self.user_name)
         except store.DatabaseBusy as error:
             # Nothing was recorded: the client comes back when it is over.
-            logger.warning("Chat connection refused, database busy: %s", error)
+            logger.warning("Chat connection refused, database unavailable: %s", error)
             message = "The chat's database is busy; reconnect shortly."
             await self.refuse(Refuse(CLOSE_UNAVAILABLE, "unavailable", message))
             return
@@ -91,7 +91,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
                 )
         except store.DatabaseBusy as error:
             # The presence is no longer refreshed: it expires, and the room hears then.
-            logger.warning("Chat presence left to expire, database busy: %s", error)
+            logger.warning("Chat presence left to expire, database unavailable: %s", error)
         finally:
             await self.channel_layer.group_discard(group_name, self.channel_name)
 
@@ -110,7 +110,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         try:
             message = await store.save_message(self.room, self.user_name, post.text)
         except store.DatabaseBusy as error:
-            logger.warning("Chat message not stored, database busy: %s", error)
+            logger.warning("Chat message not stored, database unavailable: %s", error)
             text = "The database is busy: your message was not stored. Send it again."
             await self.send_error("database_busy", text)
             return

@@ -20,11 +20,15 @@ lets it through by returning, or turns it away by raising Refuse.
 import asyncio
 import json
 
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pydantic import BaseModel, ValidationError
 
 from .sessions import CLOSE_LOGGED_OUT, session_group_of
 
+# What sending to a client that has just gone raises: daphne's (autobahn's), or the
+# OSError the ASGI spec asks of servers.
+CLIENT_GONE = (Disconnected, OSError)
 # Close codes of the first-message step (daphne sends 1000 and 3000-4999 only).
 CLOSE_FIRST_MESSAGE_MISSING = 4400
 CLOSE_FIRST_MESSAGE_TIMEOUT = 4408
@@ -187,6 +191,14 @@ class MessageConsumer(AsyncWebsocketConsumer):
             return kind, model.model_validate(content)
         except ValidationError as error:
             raise validation_error(error) from None
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        try:
+            await super().send(text_data, bytes_data, close)
+        except CLIENT_GONE:
+            # The client left while this was on its way (a broadcast racing its close):
+            # websocket.disconnect follows, and nothing is owed to a closed socket.
+            pass
 
     async def send_frame(self, frame):
         """Send a frame (a dict with its "type") as JSON text."""

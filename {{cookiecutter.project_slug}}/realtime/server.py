@@ -49,6 +49,7 @@ class HeadDeadline(ProtocolWrapper):
     """Closes the connection when a request head is slower than HTTP_HEADER_TIMEOUT."""
 
     timer = None
+    abort_call = None
 
     def connectionMade(self):
         super().connectionMade()
@@ -71,10 +72,13 @@ class HeadDeadline(ProtocolWrapper):
     def drop(self):
         self.cancel()
         self.loseConnection()
-        reactor.callLater(FLUSH_TIMEOUT, self.abortConnection)
+        if self.abort_call is None:
+            self.abort_call = reactor.callLater(FLUSH_TIMEOUT, self.abortConnection)
 
     def connectionLost(self, reason):
         self.cancel()
+        if self.abort_call is not None and self.abort_call.active():
+            self.abort_call.cancel()
         super().connectionLost(reason)
 
 
