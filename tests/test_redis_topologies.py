@@ -8,7 +8,7 @@ import redis
 
 from clients import ChatClient, chat_round_trip, upload_image
 from images import png_bytes
-from servers import RedisServer, SentinelServer, wait_for_text
+from servers import UNLIMITED_CLIENTS, RedisServer, SentinelServer, wait_for_text
 
 ROOMS = [f"room-{number}" for number in range(12)]
 
@@ -43,7 +43,9 @@ def second_redis(start_redis):
 
 
 def test_group_messages_cross_shards(serve, redis_url, second_redis):
-    stack = serve(environment={"REDIS_URL": f"{redis_url},{second_redis.url}"})
+    # Its clients stand for many people in many rooms: they are not limited per client.
+    environment = {"REDIS_URL": f"{redis_url},{second_redis.url}", **UNLIMITED_CLIENTS}
+    stack = serve(environment=environment)
 
     async def chat_in_every_room():
         pairs = [

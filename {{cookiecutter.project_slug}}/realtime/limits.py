@@ -83,7 +83,7 @@ def client_address(scope):
 
 def request_client_address(request):
     """The address of a Django request's client (see trusted_address())."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    forwarded = request.headers.get("x-forwarded-for")
     return trusted_address(request.META.get("REMOTE_ADDR", ""), [forwarded] if forwarded else [])
 
 
