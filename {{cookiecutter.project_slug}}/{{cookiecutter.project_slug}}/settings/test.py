@@ -16,8 +16,8 @@ CHANNEL_LAYERS = {
     for alias in ("default", WORKER_CHANNEL_LAYER)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, as in production, not SQLite's shared in-memory database: the chat's
-    # queries run in threads of their own, and two writers to an in-memory table fail
-    # at once ("table is locked") where writers to a file wait their turn.
+    # A file, as in production, not SQLite's shared in-memory database: tests and
+    # consumers write from different threads, and two writers to an in-memory table
+    # fail at once ("table is locked") where writers to a file wait their turn.
     test_database = Path(tempfile.mkdtemp(prefix="test-db-")) / "test.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": str(test_database)}
