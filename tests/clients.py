@@ -132,7 +132,7 @@ def thumbnail_reports(base_url, count):
     reports, after = [], 0
     while len(reports) < count:
         answer = requests.get(
-            f"{base_url}/notifications/thumbnails/poll/", params={"after": after}, timeout=30
+            f"{base_url}/notifications/public/thumbnails/poll/", params={"after": after}, timeout=30
         ).json()
         reports += [notification["data"]["image"] for notification in answer["notifications"]]
         after = answer["last_id"]

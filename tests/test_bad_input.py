@@ -148,16 +148,16 @@ def test_room_names_are_accepted_refused_or_closed_with_a_code(stack):
 
 def test_bad_long_polls_get_clear_answers(stack):
     rows = [
-        ("/notifications/café/poll/", 404),
-        ("/notifications/" + "s" * 65 + "/poll/", 400),
-        ("/notifications/news/poll/?after=yesterday", 400),
-        ("/notifications/news/poll/?after=-1", 400),
-        ("/notifications/news/poll/?after=1e9", 400),
-        ("/notifications/news/poll/?after=" + "9" * 40, 400),
-        ("/notifications/news/poll/?after=1&after=x", 400),
-        ("/notifications/news/poll/?junk=" + "q" * 10_000 + "&after=x", 400),
+        ("/notifications/public/café/poll/", 404),
+        ("/notifications/public/" + "s" * 65 + "/poll/", 400),
+        ("/notifications/public/news/poll/?after=yesterday", 400),
+        ("/notifications/public/news/poll/?after=-1", 400),
+        ("/notifications/public/news/poll/?after=1e9", 400),
+        ("/notifications/public/news/poll/?after=" + "9" * 40, 400),
+        ("/notifications/public/news/poll/?after=1&after=x", 400),
+        ("/notifications/public/news/poll/?junk=" + "q" * 10_000 + "&after=x", 400),
         # Twisted, under daphne, hangs up on a request line over 16 KiB without an answer.
-        ("/notifications/news/poll/?junk=" + "q" * 60_000, "dropped"),
+        ("/notifications/public/news/poll/?junk=" + "q" * 60_000, "dropped"),
     ]
 
     def answer(path):
@@ -169,7 +169,7 @@ def test_bad_long_polls_get_clear_answers(stack):
     answers = {path[:60]: answer(path) for path, _ in rows}
 
     assert answers == {path[:60]: status for path, status in rows}
-    assert requests.get(f"{stack.url}/notifications/news/", timeout=10).status_code == 200
+    assert requests.get(f"{stack.url}/notifications/public/news/", timeout=10).status_code == 200
 
 
 def test_bad_uploads_are_refused_and_store_nothing(stack):

@@ -138,7 +138,7 @@ def test_no_page_asks_for_anything_that_is_missing(stack, browser):
     missing = []
     page.on("response", lambda response: response.status == 404 and missing.append(response.url))
 
-    for path in ("/", "/chat/lobby/", "/chat/?room=a/b", "/notifications/news/", "/thumbnails/"):
+    for path in ("/", "/chat/lobby/", "/chat/?room=a/b", "/notifications/public/news/", "/thumbnails/"):
         page.goto(stack.url + path)
         # The browser asks for the icon after the page has loaded.
         page.wait_for_timeout(500)
@@ -156,7 +156,7 @@ def test_no_page_breaks_its_content_security_policy(stack, browser):
 
     page.on("console", note_violation)
 
-    for path in ("/", "/chat/?room=a/b", "/notifications/news/", "/thumbnails/", "/admin/login/"):
+    for path in ("/", "/chat/?room=a/b", "/notifications/public/news/", "/thumbnails/", "/admin/login/"):
         page.goto(stack.url + path)
         page.wait_for_timeout(300)
     # The policy allows the page's own websocket: the chat connects.

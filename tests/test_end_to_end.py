@@ -127,7 +127,7 @@ def test_uploaded_image_gets_a_thumbnail_and_the_worker_wakes_a_long_poll(stack)
 @pytest.mark.parametrize("channel_layer", ["redis", "redis_pubsub"])
 def test_long_poll_is_woken_by_a_notification_from_another_process(serve, channel_layer):
     stack = serve(channel_layer=channel_layer)
-    poll_url = f"http://127.0.0.1:{stack.port}/notifications/e2e/poll/"
+    poll_url = f"http://127.0.0.1:{stack.port}/notifications/public/e2e/poll/"
     # Publish until the poll answers: the poll may not have joined its group yet.
     publisher = subprocess.Popen(
         [
@@ -136,9 +136,9 @@ def test_long_poll_is_woken_by_a_notification_from_another_process(serve, channe
             "shell",
             "-c",
             "import time; from asgiref.sync import async_to_sync; "
-            "from notifications.streams import publish\n"
+            "from notifications.streams import public, publish\n"
             "for n in range(100):\n"
-            "    async_to_sync(publish)('e2e', {'n': n}); time.sleep(0.1)",
+            "    async_to_sync(publish)(public('e2e'), {'n': n}); time.sleep(0.1)",
         ],
         cwd=stack.project,
         env=stack.env,

@@ -50,7 +50,7 @@ def test_losing_redis_closes_chats_with_a_reason_and_nothing_stored_is_lost(stac
 def test_long_poll_answers_503_while_redis_is_away(stack, redis_server):
     redis_server.stop()
 
-    response = requests.get(f"{stack.url}/notifications/news/poll/", timeout=10)
+    response = requests.get(f"{stack.url}/notifications/public/news/poll/", timeout=10)
 
     assert response.status_code == 503 and "unavailable" in response.json()["error"]
     assert "Traceback" not in stack.daphne.output()
@@ -153,7 +153,7 @@ PUBLISH = """
 import asyncio
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from realtime.messages import encode
+from realtime.frames import encode
 from chat.rooms import room_group_name
 
 async def publish():

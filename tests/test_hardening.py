@@ -73,7 +73,7 @@ def test_large_bodies_are_refused_as_they_arrive_and_cost_daphne_no_memory(produ
 
     # A declared length over the limit is refused before a byte of the body is read,
     # on a page, the upload form and a long-poll route alike.
-    for path in ("/", "/thumbnails/", "/notifications/news/poll/"):
+    for path in ("/", "/thumbnails/", "/notifications/public/news/poll/"):
         assert status_of_declared_body(site.port, path, limit + 1) == 413
         assert status_of_declared_body(site.port, path, 1024**3) == 413
 
@@ -138,7 +138,7 @@ def test_slow_clients_are_cut_off_at_the_header_timeout_and_others_are_served(pr
     page = requests.get(site.url + "/", headers=site.https_headers, timeout=10)
     poll_started = time.monotonic()
     poll = requests.get(
-        site.url + "/notifications/news/poll/", headers=site.https_headers, timeout=10
+        site.url + "/notifications/public/news/poll/", headers=site.https_headers, timeout=10
     )
     poll_seconds = time.monotonic() - poll_started
 
@@ -350,7 +350,7 @@ SECURITY_HEADERS = (
 
 def test_long_polls_get_the_host_check_redirect_and_headers_that_pages_get(production):
     site = production(NOTIFICATIONS_POLL_TIMEOUT="1")
-    poll, page = f"{site.url}/notifications/news/poll/", f"{site.url}/"
+    poll, page = f"{site.url}/notifications/public/news/poll/", f"{site.url}/"
     https = site.https_headers
 
     def get(url, **headers):
@@ -364,7 +364,7 @@ def test_long_polls_get_the_host_check_redirect_and_headers_that_pages_get(produ
     assert [response.status_code for response in plain_http] == [301, 301]
     assert (
         plain_http[1].headers["Location"]
-        == f"https://127.0.0.1:{site.port}/notifications/news/poll/"
+        == f"https://127.0.0.1:{site.port}/notifications/public/news/poll/"
     )
     assert [response.status_code for response in answered] == [200, 200]
     page_headers, poll_headers = (

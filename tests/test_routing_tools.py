@@ -24,7 +24,7 @@ def test_routes_command_lists_the_sample_routes(baked, project_env):
 
     rows = {(route["protocol"], route["pattern"], route["name"]) for route in listed}
     assert ("websocket", "ws/chat/<str:room_name>/", "chat:room") in rows
-    assert ("http", "notifications/<slug:stream>/poll/", "notifications:poll") in rows
+    assert ("http", "notifications/public/<slug:stream>/poll/", "notifications:public_poll") in rows
     assert ("channel", "thumbnails-generate", None) in rows
 
 

@@ -6,8 +6,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime.consumers import CLOSE_UNAVAILABLE, InvalidQuery, LayerOutageMixin, query_id
+from realtime.frames import encode
 from realtime.limits import allowed
-from realtime.messages import MessageConsumer, Refuse, encode
+from realtime.messages import MessageConsumer, Refuse
 
 from . import store
 from .protocol import History, Post, Posted, Presence, Users

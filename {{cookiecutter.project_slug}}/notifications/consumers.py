@@ -5,16 +5,23 @@ from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
 
 from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
+from realtime.sessions import identity_of_scope
 
-from .streams import MAX_STREAM_NAME_LENGTH, notifications_after, stream_group_name
+from .streams import MAX_STREAM_NAME_LENGTH, notifications_after, private, public
 
 
 class BadRequest(ValueError):
     """A poll the consumer cannot answer; the message says why."""
 
+    status = 400
+
+
+class Forbidden(BadRequest):
+    status = 403
+
 
 class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
-    """Long-poll: GET /notifications/<stream>/poll/?after=<id>.
+    """Long-poll of a stream: GET <route>?after=<id>; subclasses say which stream.
 
     Answers at once with the notifications after that id if there are any;
     otherwise holds the request until one is published or the timeout passes.
@@ -24,8 +31,6 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
     answers and when the client goes away.
     """
 
-    # URL kwargs that end up in a group name; `manage.py check` verifies their routes.
-    group_name_kwargs = ("stream",)
     group_name = None
     timer = None
     answered = False
@@ -48,9 +53,9 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
         try:
             stream, self.after = self.parse_request()
         except BadRequest as error:
-            await self.respond(400, {"error": str(error)})
+            await self.respond(error.status, {"error": str(error)})
             return
-        self.group_name = stream_group_name(stream)
+        self.group_name = stream.group_name
         # Join before reading: a notification published in between is answered, not missed.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         if self.after is not None:
@@ -64,13 +69,15 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
     def parse_request(self):
         if self.scope["method"] != "GET":
             raise BadRequest("Poll with GET.")
-        stream = self.scope["url_route"]["kwargs"]["stream"]
-        if len(stream) > MAX_STREAM_NAME_LENGTH:
-            raise BadRequest(f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters.")
+        stream = self.stream()
         try:
             return stream, query_id(self.scope, "after")
         except InvalidQuery:
             raise BadRequest("after must be the id of the last notification you saw.") from None
+
+    def stream(self):
+        """The stream this request polls; raises BadRequest if it may not."""
+        raise NotImplementedError
 
     async def notification(self, event):
         notification = event["notification"]
@@ -107,3 +114,27 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
         if self.group_name is not None:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             self.group_name = None
+
+
+class PublicPollConsumer(NotificationPollConsumer):
+    """GET /notifications/public/<stream>/poll/: a public stream, anyone's to poll."""
+
+    # URL kwargs that end up in a group name; `manage.py check` verifies their routes.
+    group_name_kwargs = ("stream",)
+
+    def stream(self):
+        name = self.scope["url_route"]["kwargs"]["stream"]
+        if len(name) > MAX_STREAM_NAME_LENGTH:
+            raise BadRequest(f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters.")
+        return public(name)
+
+
+class PrivatePollConsumer(NotificationPollConsumer):
+    """GET /notifications/private/poll/: the private stream of whoever polls, the
+    logged-in user or the guest whose session it is (AuthMiddlewareStack in front)."""
+
+    def stream(self):
+        identity = identity_of_scope(self.scope)
+        if identity is None:
+            raise Forbidden("You have no private stream: log in first.")
+        return private(identity)

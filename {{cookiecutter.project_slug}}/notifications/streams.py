@@ -1,6 +1,13 @@
-"""Publishing notifications, and reading back those a client missed."""
+"""Publishing notifications, and reading back those a client missed.
 
+A stream is public (public("news"): anyone may poll it) or private (private(recipient):
+only that user, or that guest's browser session, may poll it); every function takes
+one.
+"""
+
+import hashlib
 import logging
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
@@ -18,8 +25,32 @@ MAX_STREAM_NAME_LENGTH = 64
 BATCH_SIZE = 100
 
 
-def stream_group_name(stream):
-    return f"notifications.{stream}"
+@dataclass(frozen=True)
+class Stream:
+    name: str = ""
+    recipient: str = ""
+
+    @property
+    def group_name(self):
+        if self.recipient:
+            return (
+                "notifications.private." + hashlib.sha256(self.recipient.encode()).hexdigest()[:40]
+            )
+        return f"notifications.public.{self.name}"
+
+    def notifications(self):
+        return Notification.objects.filter(stream=self.name, recipient=self.recipient)
+
+
+def public(name):
+    """The public stream called name (letters, digits, - and _): anyone may poll it."""
+    return Stream(name=name)
+
+
+def private(recipient):
+    """The private stream of recipient, as realtime.sessions.identity_of() names a user
+    or a guest: only they may poll it."""
+    return Stream(recipient=recipient)
 
 
 async def publish(stream, data):
@@ -33,7 +64,20 @@ def store(stream, data):
     """The first half of publish(), for sync code such as a worker's handler: store data
     on stream and return the notification, for the caller to wake() the stream with
     once the transaction has committed."""
-    return Notification.objects.create(stream=stream, data=data).as_dict()
+    notification = Notification.objects.create(
+        stream=stream.name, recipient=stream.recipient, data=data
+    )
+    return notification.as_dict()
+
+
+def store_on_each(streams, data):
+    """store() on several streams in one query: [(stream, notification), ...]."""
+    rows = [
+        Notification(stream=stream.name, recipient=stream.recipient, data=data)
+        for stream in streams
+    ]
+    stored = Notification.objects.bulk_create(rows)
+    return [(stream, row.as_dict()) for stream, row in zip(streams, stored, strict=True)]
 
 
 def publish_from_sync(stream, data):
@@ -58,17 +102,23 @@ def wake_from_sync(stream, notification):
 
 async def wake(stream, notification):
     await get_channel_layer().group_send(
-        stream_group_name(stream), {"type": "notification", "notification": notification}
+        stream.group_name, {"type": "notification", "notification": notification}
     )
 
 
 async def notifications_after(stream, after):
     """The stored notifications of stream with ids above after, oldest first."""
-    newer = Notification.objects.filter(stream=stream, id__gt=after).order_by("id")
+    newer = stream.notifications().filter(id__gt=after).order_by("id")
     return [notification.as_dict() async for notification in newer[:BATCH_SIZE]]
+
+
+def recent(stream):
+    """The latest notifications of stream, oldest first, for a page to start with."""
+    latest = stream.notifications().order_by("-id")[:BATCH_SIZE]
+    return [notification.as_dict() for notification in reversed(latest)]
 
 
 def last_id(stream):
     """The id of the newest notification on stream, 0 if none: where a new client starts."""
-    newest = Notification.objects.filter(stream=stream).order_by("-id").first()
+    newest = stream.notifications().order_by("-id").first()
     return newest.pk if newest else 0

@@ -5,5 +5,6 @@ from . import views
 app_name = "notifications"
 
 urlpatterns = [
-    path("<slug:stream>/", views.stream, name="stream"),
+    path("public/<slug:stream>/", views.public_stream, name="public_stream"),
+    path("private/", views.private_stream, name="private_stream"),
 ]

@@ -1,18 +1,22 @@
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .models import Notification
-from .streams import BATCH_SIZE, last_id
+from realtime.sessions import identity_of
+
+from .streams import last_id, private, public, recent
 
 
-def stream(request, stream):
-    """A page showing a stream's notifications live, through the long-poll route."""
-    recent = Notification.objects.filter(stream=stream).order_by("-id")[:BATCH_SIZE]
-    return render(
-        request,
-        "notifications/stream.html",
-        {
-            "stream": stream,
-            "notifications": [notification.as_dict() for notification in reversed(recent)],
-            "last_id": last_id(stream),
-        },
-    )
+def public_stream(request, stream):
+    """A page showing a public stream's notifications live, through its long-poll route."""
+    return render_stream(request, public(stream), {"stream": stream})
+
+
+@login_required
+def private_stream(request):
+    """A page showing the logged-in user's private notifications live."""
+    return render_stream(request, private(identity_of(request)), {"private": True})
+
+
+def render_stream(request, stream, context):
+    context = {**context, "notifications": recent(stream), "last_id": last_id(stream)}
+    return render(request, "notifications/stream.html", context)

@@ -7,5 +7,5 @@ class RealtimeConfig(AppConfig):
     name = "realtime"
 
     def ready(self):
-        # Registered on import: the system checks, and the logout signal's receiver.
-        from . import checks, sessions  # noqa: F401
+        # Registered on import: the system checks, and the receivers that end sockets.
+        from . import checks, sessions, users  # noqa: F401

@@ -3,20 +3,24 @@
 Every websocket route whose consumer is a MessageConsumer (realtime.messages) is a
 channel: its address is the route's path, with path() converters as parameters,
 and its messages are the consumer's client messages (operations the server
-receives) and server messages (operations it sends), error frames included. The
-schemas are pydantic's JSON Schemas of the message models, under
-components/schemas. `manage.py asyncapi` prints it.
+receives) and server messages (operations it sends), the authentication step and
+error frames included. The ticket endpoint that step needs is a channel too, with
+an HTTP binding. The schemas are pydantic's JSON Schemas of the message models,
+under components/schemas. `manage.py asyncapi` prints it.
 https://www.asyncapi.com/docs/reference/specification/v3.0.0
 """
 
 import inspect
 import re
 
+from django.urls import reverse
 from django.urls.resolvers import RoutePattern
 from pydantic.json_schema import models_json_schema
 
+from . import views
 from .messages import MessageConsumer
 from .resolvers import iter_routes
+from .tickets import Ticket
 
 ASYNCAPI_VERSION = "3.0.0"
 CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -64,7 +68,8 @@ def document(title, version, application=None):
             for client, server in protocols
             for models_by_type, mode in ((client, "validation"), (server, "serialization"))
             for model in models_by_type.values()
-        },
+        }
+        | {(Ticket, "serialization")},
         key=lambda pair: (pair[0].__module__, pair[0].__qualname__, pair[1]),
     )
     refs, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
@@ -109,6 +114,9 @@ def document(title, version, application=None):
                 name: {"description": text} for name, text in parameters.items()
             }
         channels[key] = channel
+    channels["realtime.ticket"], operations["realtime.ticket.issue"] = ticket_endpoint(
+        refs[(Ticket, "serialization")]
+    )
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -116,7 +124,15 @@ def document(title, version, application=None):
             "version": version,
             "description": (
                 'Websocket frames are JSON objects with a "type"; a frame the server '
-                "cannot use gets an error frame and the connection stays open."
+                "cannot use gets an error frame and the connection stays open. "
+                "The site's own pages authenticate with the session cookie. Any other "
+                "client (an app, a script, a page on another origin) gets a ticket from "
+                "the realtime.ticket channel and sends it first, in an authenticate "
+                "message; otherwise the socket closes: 4400 when something else comes "
+                "first, 4401 when the ticket is refused (expired, used, forged, or its "
+                "user changed), 4408 when none comes within 10 seconds, 4503 when it "
+                "cannot be checked. 4401 also ends a socket whose login ends (logout, "
+                "deactivation, password change)."
             ),
         },
         "defaultContentType": "application/json",
@@ -124,3 +140,37 @@ def document(title, version, application=None):
         "operations": operations,
         "components": {"schemas": definitions.get("$defs", {})},
     }
+
+
+def ticket_endpoint(ticket_schema):
+    """The ticket endpoint as a channel and its operation: (channel, operation)."""
+    answer = {
+        "name": "ticket",
+        "title": "ticket, server to client",
+        "summary": summary(Ticket),
+        "contentType": "application/json",
+        "payload": ticket_schema,
+    }
+    request = {
+        "name": "ticket-request",
+        "title": "ticket request, client to server",
+        "summary": (
+            "POST with the session cookie and Django's CSRF token (X-CSRFToken header); "
+            "a client that is not logged in gets 401."
+        ),
+        "payload": {"type": "object", "description": "No body."},
+    }
+    channel = {
+        "address": reverse("realtime:ticket"),
+        "title": "Websocket tickets",
+        "description": summary(views.ticket),
+        "messages": {"ticket-request": request, "ticket": answer},
+    }
+    operation = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/realtime.ticket"},
+        "messages": [{"$ref": "#/channels/realtime.ticket/messages/ticket-request"}],
+        "bindings": {"http": {"method": "POST", "bindingVersion": "0.3.0"}},
+        "reply": {"messages": [{"$ref": "#/channels/realtime.ticket/messages/ticket"}]},
+    }
+    return channel, operation

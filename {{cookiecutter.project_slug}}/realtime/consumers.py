@@ -12,8 +12,8 @@ import json
 import logging
 from urllib.parse import parse_qsl
 
+from .frames import encode, error_frame
 from .layers import LAYER_ERRORS
-from .messages import encode, error_frame
 
 logger = logging.getLogger(__name__)
 

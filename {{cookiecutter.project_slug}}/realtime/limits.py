@@ -7,23 +7,25 @@ servers), so they hold across daphne processes; with the in-memory layer, in eac
 process.
 
 - SocketLimit, websocket middleware in asgi.py: at most WEBSOCKETS_PER_CLIENT open
-  sockets per client and WEBSOCKETS_PER_ADDRESS per address. A socket beyond is
-  accepted, sent {"type": "error", "code": "too_many_connections", ...} and closed
-  with CLOSE_TOO_MANY.
+  sockets per client and WEBSOCKETS_PER_ADDRESS per address (a client with neither
+  user nor session, such as one that will authenticate with a ticket, has only the
+  latter). A socket beyond is accepted, sent {"type": "error", "code":
+  "too_many_connections", ...} and closed with CLOSE_TOO_MANY.
 - allowed(scope, connection, name, rate, burst): a token bucket per user or session
   and name, shared by all of its sockets (the chat's flood limit).
 """
 
 import asyncio
-import hashlib
 import time
 import uuid
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from .frames import encode, error_frame
 from .layers import LAYER_ERRORS
-from .messages import encode, error_frame
+from .sessions import session_group_of
+from .users import user_group_name
 
 # Too many sockets, or messages, from one client (daphne sends 1000 and 3000-4999).
 CLOSE_TOO_MANY = 4429
@@ -99,16 +101,12 @@ def trusted_address(peer, forwarded_headers):
 
 
 def client_key(scope, fallback=None):
-    """Who the client is, for counting: its user, else its session, else fallback (its
-    address by default)."""
+    """Who the client is, for counting: its user's or its session's group name, else
+    fallback (its address by default)."""
     user = scope.get("user")
     if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
-    session = scope.get("session")
-    key = session.session_key if session is not None else None
-    if key:
-        return "session:" + hashlib.sha256(key.encode()).hexdigest()[:32]
-    return fallback or "address:" + client_address(scope)
+        return user_group_name(user.pk)
+    return session_group_of(scope) or fallback or "address:" + client_address(scope)
 
 
 class RedisCounters:
@@ -141,6 +139,12 @@ class RedisCounters:
     async def take(self, key, rate, burst):
         return await self.run(TAKE, [f"limits:rate:{key}"], [rate, burst])
 
+    async def first_use(self, key, ttl):
+        """Whether key is used for the first time in ttl seconds (a ticket's nonce)."""
+        return bool(
+            await self.layer.async_client(key).set(f"limits:once:{key}", 1, nx=True, ex=ttl)
+        )
+
 
 class LocalCounters:
     """The same counts in this process, for the in-memory layer."""
@@ -148,6 +152,7 @@ class LocalCounters:
     def __init__(self):
         self.sockets = {}
         self.buckets = {}
+        self.used = {}
 
     async def admit(self, key, socket, limit):
         open_sockets = self.sockets.setdefault(key, set())
@@ -168,6 +173,16 @@ class LocalCounters:
     def clear(self):
         self.sockets.clear()
         self.buckets.clear()
+        self.used.clear()
+
+    async def first_use(self, key, ttl):
+        now = time.monotonic()
+        if len(self.used) > 10_000:
+            self.used = {name: until for name, until in self.used.items() if until > now}
+        if self.used.get(key, 0) > now:
+            return False
+        self.used[key] = now + ttl
+        return True
 
     async def take(self, key, rate, burst):
         now = time.monotonic()
@@ -216,10 +231,11 @@ class SocketLimit:
         if scope["type"] != "websocket":
             return await self.application(scope, receive, send)
         socket = uuid.uuid4().hex
-        limits = [
-            (client_key(scope), settings.WEBSOCKETS_PER_CLIENT),
-            ("address:" + client_address(scope), settings.WEBSOCKETS_PER_ADDRESS),
-        ]
+        address = "address:" + client_address(scope)
+        limits = [(address, settings.WEBSOCKETS_PER_ADDRESS)]
+        client = client_key(scope, fallback=address)
+        if client != address:  # a client known only by its address has that limit alone
+            limits.insert(0, (client, settings.WEBSOCKETS_PER_CLIENT))
         store = counters()
         admitted = []
         try:

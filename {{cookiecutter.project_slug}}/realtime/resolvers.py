@@ -116,7 +116,10 @@ def walk(protocol, routes, outer_routes, namespaces, middleware):
         else:
             name = full_name(leaf_namespaces, leaf.route.name)
             patterns = tuple(route.pattern for route in leaf_routes)
-            yield RouteInfo(protocol, patterns, name, leaf.route.app, middleware, leaf_routes)
+            leaf_middleware, app = split_middleware(leaf.route.app)
+            yield RouteInfo(
+                protocol, patterns, name, app, middleware + leaf_middleware, leaf_routes
+            )
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,8 @@ def resolve_in(router, path, outer_args, outer_kwargs, outer_namespaces, middlew
     for route, rest, args, kwargs, namespaces in matches:
         if not route.nested:
             name = full_name(namespaces, route.name)
-            return ResolvedRoute(route.app, args, kwargs, name, middleware)
+            route_middleware, app = split_middleware(route.app)
+            return ResolvedRoute(app, args, kwargs, name, middleware + route_middleware)
         inner_middleware, inner = split_middleware(route.app)
         found = resolve_in(inner, rest, args, kwargs, namespaces, middleware + inner_middleware)
         if found is not None:

@@ -1,13 +1,19 @@
 """A websocket lives no longer than the login it was opened with.
 
-Each MessageConsumer joins the group of its connection's session; logging out
+Each MessageConsumer joins the group of its connection's session (for a socket
+opened with a ticket, the session the ticket was issued to); logging out
 (django.contrib.auth's user_logged_out, sent by every logout) tells that group, and
-its sockets close with CLOSE_LOGGED_OUT and an error frame: a socket opened before
-logout stops acting as that user within a moment.
+its sockets close with CLOSE_UNAUTHENTICATED and an error frame: a socket opened
+before logout stops acting as that user within a moment. realtime/users.py does the
+same when a user is deactivated or changes password.
+
+identity_of() names who a request comes from (a user, or a guest's session) for what
+they own, such as uploads and private notification streams.
 """
 
 import hashlib
 import logging
+import secrets
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -18,8 +24,9 @@ from .layers import LAYER_ERRORS
 
 logger = logging.getLogger(__name__)
 
-# The session was ended: log in again (daphne sends 1000 and 3000-4999 only).
-CLOSE_LOGGED_OUT = 4401
+# The login behind the socket ended, or never was (a refused ticket): log in or get a
+# new ticket, then reconnect. As HTTP's 401; daphne sends 1000 and 3000-4999 only.
+CLOSE_UNAUTHENTICATED = 4401
 
 
 def session_group_name(session_key):
@@ -34,15 +41,54 @@ def session_group_of(scope):
     return session_group_name(key) if key else None
 
 
+# A random id kept in a guest's session: what a guest owns (their uploads, their private
+# notifications) is recorded under it, never under the session key itself.
+GUEST_ID_SESSION_KEY = "realtime_guest_id"
+
+
+def identity_of(request, create=True):
+    """Who makes request, as what they own is recorded: "user-<pk>" when logged in,
+    else "guest-<id>", the id kept in their session (made on first use; with
+    create=False, None for a guest without one)."""
+    if request.user.is_authenticated:
+        return f"user-{request.user.pk}"
+    guest_id = request.session.get(GUEST_ID_SESSION_KEY)
+    if guest_id is None and create:
+        guest_id = request.session[GUEST_ID_SESSION_KEY] = secrets.token_urlsafe(16)
+    return f"guest-{guest_id}" if guest_id else None
+
+
+def identities_of(request):
+    """Every identity request may act as: its user's, and its session's guest id (what
+    was done as a guest stays theirs after logging in)."""
+    identities = {f"user-{request.user.pk}"} if request.user.is_authenticated else set()
+    guest_id = request.session.get(GUEST_ID_SESSION_KEY)
+    return identities | {f"guest-{guest_id}"} if guest_id else identities
+
+
+def identity_of_scope(scope):
+    """identity_of() for a consumer (under AuthMiddlewareStack); None for a guest
+    without an id yet, which a consumer cannot make (it cannot save the session)."""
+    user = scope.get("user")
+    if user is not None and user.is_authenticated:
+        return f"user-{user.pk}"
+    session = scope.get("session")
+    guest_id = session.get(GUEST_ID_SESSION_KEY) if session is not None else None
+    return f"guest-{guest_id}" if guest_id else None
+
+
 @receiver(user_logged_out)
 def close_sockets_of_session(sender, request, user, **kwargs):
     key = request.session.session_key
     if not key:
         return
+    event = {
+        "type": "login.ended",
+        "code": "logged_out",
+        "message": "You logged out: log in again to reconnect.",
+    }
     try:
-        async_to_sync(get_channel_layer().group_send)(
-            session_group_name(key), {"type": "session.ended"}
-        )
+        async_to_sync(get_channel_layer().group_send)(session_group_name(key), event)
     except LAYER_ERRORS as error:
         # The logout itself must succeed; the sockets' own user checks still apply.
         logger.warning("Logged out; the session's sockets were not told: %s", error)

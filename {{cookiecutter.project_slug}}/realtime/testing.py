@@ -1,6 +1,8 @@
 """Test helpers: a route table checked in one call, connections that carry a session, a
 worker run inside the test, and the redis-server to start.
 
+session_cookie(user) gives the Cookie header of a browser logged in as user.
+
 conftest.py turns these into fixtures; see the README for how to add a row.
 """
 
@@ -12,6 +14,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
 from django.urls import NoReverseMatch, Resolver404
 
 from .resolvers import resolve, reverse
@@ -20,6 +24,15 @@ from .worker import Worker
 # What a browser sends from a page of the test site: the Origin check refuses a
 # websocket from anywhere else (realtime/security.py).
 BROWSER_HEADERS = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
+
+
+def session_cookie(user):
+    """The Cookie header value of a new browser session logged in as user (sync code:
+    wrap it in sync_to_async in an async test)."""
+    browser = Client()
+    browser.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={browser.cookies[name].value}".encode()
 
 
 def redis_server_binary():

@@ -77,14 +77,15 @@ class ThumbnailWorker(AsyncConsumer):
         resend_lost_jobs()
 
     async def dispatch(self, message):
-        # The handlers run in a thread, as a SyncConsumer's do. The notification one
-        # stored is sent from here, on the worker's event loop: through async_to_sync
-        # from the thread it cost half a millisecond per job.
-        notification = await database_sync_to_async(self.handle)(message)
-        if notification is not None:
+        # The handlers run in a thread, as a SyncConsumer's do. The notifications one
+        # stored are sent from here, on the worker's event loop: through async_to_sync
+        # from the thread each cost half a millisecond per job.
+        notifications = await database_sync_to_async(self.handle)(message)
+        if notifications:
             from notifications.streams import wake
 
-            await wake(NOTIFICATION_STREAM, notification)
+            for stream, notification in notifications:
+                await wake(stream, notification)
 
     def handle(self, message):
         """Run message's handler; return the notification it stored, if any."""
@@ -145,8 +146,9 @@ class ThumbnailWorker(AsyncConsumer):
             return self.record(image, Image.Status.FAILED, message["error"])
 
     def record(self, image, status, error=""):
-        """Save image's status; return the notification stored about it, if that app is
-        installed."""
+        """Save image's status; return the notifications stored about it, (stream,
+        notification) pairs, if that app is installed: one for every page on the public
+        stream, one for the uploader on their private stream."""
         image.status, image.error = status, error
         if error:
             logger.error("Thumbnail for image %s failed: %s", image.pk, error)
@@ -154,6 +156,9 @@ class ThumbnailWorker(AsyncConsumer):
         with transaction.atomic():
             image.save(update_fields=["status", "error", "thumbnail"])
             if apps.is_installed("notifications"):
-                from notifications.streams import store
+                from notifications.streams import private, public, store_on_each
 
-                return store(NOTIFICATION_STREAM, {"image": image.as_dict()})
+                streams = [public(NOTIFICATION_STREAM)]
+                if image.uploader:
+                    streams.append(private(image.uploader))
+                return store_on_each(streams, {"image": image.as_dict()})

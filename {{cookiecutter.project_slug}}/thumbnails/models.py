@@ -15,8 +15,8 @@ class Image(models.Model):
     error = models.TextField(blank=True)
     # Who uploaded it (see realtime.jobs.owner_of): workers take turns among owners.
     owner = models.CharField(max_length=64, blank=True)
-    # Who may delete it besides staff (see views.uploader_of): the user, or for a
-    # guest the browser session.
+    # Who may delete it besides staff, and hears when it is done: the user, or for a
+    # guest the browser session (realtime.sessions.identity_of()).
     uploader = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

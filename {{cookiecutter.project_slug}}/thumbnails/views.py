@@ -1,19 +1,15 @@
-import secrets
-
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from realtime.jobs import owner_of
+from realtime.sessions import identities_of, identity_of
 
 from .consumers import NOTIFICATION_STREAM
 from .forms import UploadForm
 from .jobs import request_deletion, request_thumbnail
 from .models import Image
-
-# A random id kept in a guest's session: their uploads are theirs to delete.
-UPLOADER_SESSION_KEY = "thumbnails_uploader"
 
 
 def index(request):
@@ -22,7 +18,7 @@ def index(request):
     if request.method == "POST" and form.is_valid():
         image = form.save(commit=False)
         image.owner = owner_of(request)
-        image.uploader = uploader_of(request)
+        image.uploader = identity_of(request)
         image.save()
         request_thumbnail(image)
         announce(image)
@@ -32,10 +28,14 @@ def index(request):
         image.deletable = may_delete(request, image)
     context = {"form": form, "images": images}
     if apps.is_installed("notifications"):
-        from notifications.streams import last_id
+        from notifications.streams import last_id, private, public
 
-        # The page follows the worker's reports from here on, missing none.
-        context["live_after"] = last_id(NOTIFICATION_STREAM)
+        # The page follows the worker's reports from here on, missing none: on the
+        # public stream every image's, on the visitor's private one their own.
+        context["live_after"] = last_id(public(NOTIFICATION_STREAM))
+        identity = identity_of(request, create=False)
+        if identity is not None:
+            context["yours_after"] = last_id(private(identity))
     return render(request, "thumbnails/index.html", context, status=400 if form.errors else 200)
 
 
@@ -51,25 +51,14 @@ def delete(request, pk):
 def announce(image):
     """Tell the pages open in other tabs about the new upload."""
     if apps.is_installed("notifications"):
-        from notifications.streams import publish_from_sync
+        from notifications.streams import public, publish_from_sync
 
-        publish_from_sync(NOTIFICATION_STREAM, {"image": image.as_dict()})
-
-
-def uploader_of(request):
-    """Who uploads with this request, as Image.uploader records it."""
-    if request.user.is_authenticated:
-        return f"user-{request.user.pk}"
-    token = request.session.setdefault(UPLOADER_SESSION_KEY, secrets.token_urlsafe(16))
-    return f"session-{token}"
+        publish_from_sync(public(NOTIFICATION_STREAM), {"image": image.as_dict()})
 
 
 def may_delete(request, image):
     """Staff may delete any image; anyone else those they uploaded, as the user they
-    are logged in as or in this browser session."""
+    are logged in as or as a guest in this browser session."""
     if request.user.is_staff:
         return True
-    mine = {f"session-{request.session.get(UPLOADER_SESSION_KEY)}"}
-    if request.user.is_authenticated:
-        mine.add(f"user-{request.user.pk}")
-    return bool(image.uploader) and image.uploader in mine
+    return bool(image.uploader) and image.uploader in identities_of(request)

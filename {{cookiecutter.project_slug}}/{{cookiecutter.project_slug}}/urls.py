@@ -4,7 +4,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import {% if cookiecutter.use_chat or cookiecutter.use_notifications or cookiecutter.use_thumbnails %}include, {% endif %}path
+from django.urls import include, path
 
 from . import views
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
+    # Tickets for websockets without the session cookie (realtime/tickets.py).
+    path("realtime/", include("realtime.urls")),
 {%- if cookiecutter.use_chat %}
     path("chat/", include("chat.urls")),
 {%- endif %}

@@ -9,8 +9,8 @@ from chat.consumers import GUEST_NAME_SESSION_KEY
 from chat.models import Message, Presence
 from realtime.consumers import CLOSE_UNAVAILABLE
 from realtime.limits import CLOSE_TOO_MANY
-from realtime.sessions import CLOSE_LOGGED_OUT
-from realtime.testing import BROWSER_HEADERS
+from realtime.sessions import CLOSE_UNAUTHENTICATED
+from realtime.testing import BROWSER_HEADERS, session_cookie
 
 
 @pytest.fixture
@@ -287,9 +287,7 @@ async def test_logging_out_closes_the_sockets_of_that_session_only(
 ):
     alice = await django_user_model.objects.acreate(username="alice")
     this_browser = await join("lobby", user=alice)
-    other_browser = Client()
-    await sync_to_async(other_browser.force_login)(alice)
-    cookie = f"sessionid={other_browser.cookies['sessionid'].value}".encode()
+    cookie = await sync_to_async(session_cookie)(alice)
     other_headers = [*BROWSER_HEADERS, (b"cookie", cookie)]
     other_socket = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=other_headers)
     assert (await other_socket.connect())[0]
@@ -300,7 +298,7 @@ async def test_logging_out_closes_the_sockets_of_that_session_only(
 
     error = await this_browser.receive_json_from()
     assert error["code"] == "logged_out"
-    assert (await this_browser.receive_output())["code"] == CLOSE_LOGGED_OUT
+    assert (await this_browser.receive_output())["code"] == CLOSE_UNAUTHENTICATED
     assert await other_socket.receive_nothing()
     await other_socket.disconnect()
 
@@ -338,10 +336,11 @@ async def test_a_busy_database_at_connect_closes_with_the_retry_code(
 
 
 async def test_sockets_beyond_a_clients_limit_are_refused_and_freed_ones_count_again(
-    websocket_connect, settings
+    websocket_connect, settings, django_user_model
 ):
     settings.WEBSOCKETS_PER_CLIENT = 2
-    opened = [await websocket_connect("/ws/chat/lobby/") for _ in range(3)]
+    alice = await django_user_model.objects.acreate(username="alice")
+    opened = [await websocket_connect("/ws/chat/lobby/", user=alice) for _ in range(3)]
     refused = opened[2][1]
     error = await refused.receive_json_from()
     close = await refused.receive_output()

@@ -2,12 +2,14 @@ import asyncio
 import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import HttpCommunicator
+from django.contrib.auth.models import User
 
 from notifications.models import Notification
-from notifications.streams import publish, stream_group_name
-from realtime.testing import BROWSER_HEADERS
+from notifications.streams import private, public, publish
+from realtime.testing import BROWSER_HEADERS, session_cookie
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +18,7 @@ def short_timeout(settings):
 
 
 def group_members(stream):
-    return get_channel_layer().groups.get(stream_group_name(stream), {})
+    return get_channel_layer().groups.get(public(stream).group_name, {})
 
 
 async def wait_until_polling(stream):
@@ -27,8 +29,16 @@ async def wait_until_polling(stream):
     raise AssertionError(f"nobody started polling {stream!r}")
 
 
-def poll(application, path, method="GET"):
-    return HttpCommunicator(application, method, path, headers=BROWSER_HEADERS)
+def poll(application, path, method="GET", cookie=None):
+    headers = [*BROWSER_HEADERS, (b"cookie", cookie)] if cookie else BROWSER_HEADERS
+    return HttpCommunicator(application, method, path, headers=headers)
+
+
+@sync_to_async
+def logged_in(username):
+    """(user, the Cookie header of a browser logged in as them)."""
+    user = User.objects.create_user(username)
+    return user, session_cookie(user)
 
 
 async def answer(communicator):
@@ -38,10 +48,10 @@ async def answer(communicator):
 
 async def test_published_notification_wakes_the_poll_and_leaves_the_group(settings, application):
     settings.NOTIFICATIONS_POLL_TIMEOUT = 10
-    waiting = asyncio.create_task(answer(poll(application, "/notifications/news/poll/")))
+    waiting = asyncio.create_task(answer(poll(application, "/notifications/public/news/poll/")))
     await wait_until_polling("news")
 
-    published = await publish("news", {"title": "hello"})
+    published = await publish(public("news"), {"title": "hello"})
 
     status, body = await waiting
     assert status == 200
@@ -52,11 +62,13 @@ async def test_published_notification_wakes_the_poll_and_leaves_the_group(settin
 
 async def test_poll_after_an_id_gets_what_was_missed_at_once(settings, application):
     settings.NOTIFICATIONS_POLL_TIMEOUT = 10
-    first = await publish("news", {"n": 1})
-    second = await publish("news", {"n": 2})
-    await publish("other", {"n": 3})
+    first = await publish(public("news"), {"n": 1})
+    second = await publish(public("news"), {"n": 2})
+    await publish(public("other"), {"n": 3})
 
-    status, body = await answer(poll(application, f"/notifications/news/poll/?after={first['id']}"))
+    status, body = await answer(
+        poll(application, f"/notifications/public/news/poll/?after={first['id']}")
+    )
 
     assert status == 200
     assert body == {"notifications": [second], "last_id": second["id"]}
@@ -64,7 +76,7 @@ async def test_poll_after_an_id_gets_what_was_missed_at_once(settings, applicati
 
 
 async def test_poll_answers_empty_after_the_timeout_and_leaves_the_group(application):
-    status, body = await answer(poll(application, "/notifications/quiet/poll/?after=0"))
+    status, body = await answer(poll(application, "/notifications/public/quiet/poll/?after=0"))
 
     assert (status, body) == (200, {"notifications": [], "last_id": 0})
     assert not group_members("quiet")
@@ -72,7 +84,7 @@ async def test_poll_answers_empty_after_the_timeout_and_leaves_the_group(applica
 
 async def test_client_going_away_leaves_the_group(settings, application):
     settings.NOTIFICATIONS_POLL_TIMEOUT = 10
-    communicator = poll(application, "/notifications/gone/poll/")
+    communicator = poll(application, "/notifications/public/gone/poll/")
     await communicator.send_input({"type": "http.request", "body": b""})
     await wait_until_polling("gone")
 
@@ -85,13 +97,13 @@ async def test_client_going_away_leaves_the_group(settings, application):
 @pytest.mark.parametrize(
     "path, method",
     [
-        ("/notifications/" + "s" * 65 + "/poll/", "GET"),
-        ("/notifications/news/poll/?after=yesterday", "GET"),
-        ("/notifications/news/poll/?after=-1", "GET"),
-        ("/notifications/news/poll/?after=" + "9" * 30, "GET"),
-        ("/notifications/news/poll/?after=%C2%B2", "GET"),
-        ("/notifications/news/poll/?after=%FF", "GET"),
-        ("/notifications/news/poll/", "POST"),
+        ("/notifications/public/" + "s" * 65 + "/poll/", "GET"),
+        ("/notifications/public/news/poll/?after=yesterday", "GET"),
+        ("/notifications/public/news/poll/?after=-1", "GET"),
+        ("/notifications/public/news/poll/?after=" + "9" * 30, "GET"),
+        ("/notifications/public/news/poll/?after=%C2%B2", "GET"),
+        ("/notifications/public/news/poll/?after=%FF", "GET"),
+        ("/notifications/public/news/poll/", "POST"),
     ],
 )
 async def test_bad_poll_gets_400_with_a_reason(application, path, method):
@@ -102,9 +114,32 @@ async def test_bad_poll_gets_400_with_a_reason(application, path, method):
 
 
 async def test_an_after_of_raw_bytes_that_are_not_utf8_gets_400(application):
-    communicator = poll(application, "/notifications/news/poll/")
+    communicator = poll(application, "/notifications/public/news/poll/")
     communicator.scope["query_string"] = b"after=\xff\xfe"
 
     status, body = await answer(communicator)
 
     assert status == 400 and "after must be the id" in body["error"]
+
+
+async def test_a_private_stream_answers_its_owner_only(settings, application):
+    settings.NOTIFICATIONS_POLL_TIMEOUT = 10
+    alice, alice_cookie = await logged_in("alice")
+    bob, bob_cookie = await logged_in("bob")
+    for_alice = await publish(private(f"user-{alice.pk}"), {"text": "for alice"})
+    await publish(private(f"user-{bob.pk}"), {"text": "for bob"})
+    await publish(public("private"), {"text": "a public stream of that name"})
+
+    status, body = await answer(
+        poll(application, "/notifications/private/poll/?after=0", cookie=alice_cookie)
+    )
+
+    assert status == 200 and body["notifications"] == [for_alice]
+
+
+async def test_a_private_poll_without_a_login_or_guest_id_gets_403(application):
+    await publish(private("user-1"), {"text": "for user 1"})
+
+    status, body = await answer(poll(application, "/notifications/private/poll/?after=0"))
+
+    assert status == 403 and "log in" in body["error"]

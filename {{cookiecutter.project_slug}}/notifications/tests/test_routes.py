@@ -1,21 +1,22 @@
 from django.core.handlers.asgi import ASGIHandler
 from django.template import Context, Template
 
-from notifications.consumers import NotificationPollConsumer
+from notifications.consumers import PrivatePollConsumer, PublicPollConsumer
 
 # protocol, path, consumer (None: must not route), kwargs, name
 ROUTES = [
     (
         "http",
-        "/notifications/news/poll/",
-        NotificationPollConsumer,
+        "/notifications/public/news/poll/",
+        PublicPollConsumer,
         {"stream": "news"},
-        "notifications:poll",
+        "notifications:public_poll",
     ),
+    ("http", "/notifications/private/poll/", PrivatePollConsumer, {}, "notifications:private_poll"),
     # Anything the long-poll route does not match falls through to Django's views.
-    ("http", "/notifications/café/poll/", ASGIHandler, {}, None),
-    ("http", "/notifications/news/", ASGIHandler, {}, None),
-    ("websocket", "/notifications/news/poll/", None, None, None),
+    ("http", "/notifications/public/café/poll/", ASGIHandler, {}, None),
+    ("http", "/notifications/public/news/", ASGIHandler, {}, None),
+    ("websocket", "/notifications/public/news/poll/", None, None, None),
 ]
 
 
@@ -25,7 +26,7 @@ async def test_notification_routes(assert_routes):
 
 def test_http_route_url_gives_the_poll_path():
     template = Template(
-        '{% load realtime %}{% http_route_url "notifications:poll" stream="news" %}'
+        '{% load realtime %}{% http_route_url "notifications:public_poll" stream="news" %}'
     )
 
-    assert template.render(Context()) == "/notifications/news/poll/"
+    assert template.render(Context()) == "/notifications/public/news/poll/"

@@ -4,7 +4,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from notifications.models import Notification
-from notifications.streams import publish_from_sync
+from notifications.streams import public, publish_from_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,7 +15,7 @@ def test_without_the_channel_layer_a_sync_publish_still_stores(monkeypatch, capl
 
     monkeypatch.setattr(get_channel_layer(), "group_send", unreachable)
 
-    notification = publish_from_sync("news", {"title": "stored anyway"})
+    notification = publish_from_sync(public("news"), {"title": "stored anyway"})
 
     assert Notification.objects.get(pk=notification["id"]).data == {"title": "stored anyway"}
     assert "not woken: Redis is away" in caplog.text

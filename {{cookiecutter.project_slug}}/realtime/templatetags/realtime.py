@@ -2,7 +2,7 @@
 
 {% load realtime %}
 {% ws_url "chat:room" room_name=room_name as socket_url %}
-{% http_route_url "notifications:poll" stream="news" %}
+{% http_route_url "notifications:public_poll" stream="news" %}
 """
 
 from django import template

@@ -29,7 +29,13 @@ def test_each_declaring_route_is_a_channel_with_its_messages_both_ways():
     calc = doc["channels"]["calc"]
     assert calc["address"] == "/calc/{precision}/{mode}/"
     assert set(calc["parameters"]) == {"precision", "mode"}
-    assert set(calc["messages"]) == {"client-add", "client-math.reset", "server-error"}
+    assert set(calc["messages"]) == {
+        "client-authenticate",
+        "client-add",
+        "client-math.reset",
+        "server-authenticated",
+        "server-error",
+    }
     assert set(doc["channels"]["route1"]["messages"]) >= {"client-hello"}
     assert doc["operations"]["calc.receive.add"]["action"] == "receive"
     assert doc["operations"]["calc.send.error"]["action"] == "send"
@@ -47,7 +53,7 @@ def test_routes_of_other_consumers_are_left_out_and_regex_routes_have_no_address
 
     doc = document("Calculators", "1.0.0", application(routes))
 
-    assert list(doc["channels"]) == ["route0"]
+    assert list(doc["channels"]) == ["route0", "realtime.ticket"]
     assert doc["channels"]["route0"]["address"] is None
 
 
@@ -57,3 +63,14 @@ def test_the_command_writes_the_projects_document(tmp_path, settings):
     call_command("asyncapi", output=str(output))
 
     assert f'"title": "{settings.PROJECT_NAME}"' in output.read_text()
+
+
+def test_the_ticket_endpoint_is_described_with_its_answer():
+    doc = document("Calculators", "1.0.0", application([]))
+
+    ticket = doc["channels"]["realtime.ticket"]
+    assert ticket["address"] == "/realtime/ticket/"
+    operation = doc["operations"]["realtime.ticket.issue"]
+    assert operation["bindings"]["http"]["method"] == "POST"
+    answer = ticket["messages"]["ticket"]["payload"]["$ref"].rsplit("/", 1)[-1]
+    assert set(doc["components"]["schemas"][answer]["required"]) == {"ticket", "expires_in"}

@@ -35,6 +35,6 @@ class Session(dict):
 def test_a_client_is_its_user_else_its_session_else_its_address(django_user_model):
     user = django_user_model(pk=7, username="alice")
 
-    assert client_key(scope(user=user, session=Session())) == "user:7"
-    assert client_key(scope(user=AnonymousUser(), session=Session())).startswith("session:")
+    assert client_key(scope(user=user, session=Session())) == "user.7"
+    assert client_key(scope(user=AnonymousUser(), session=Session())).startswith("session.")
     assert client_key(scope(user=AnonymousUser())) == "address:10.0.0.9"

@@ -1,4 +1,5 @@
-"""Websocket handshakes from origins the site does not serve are refused, and logged."""
+"""Websocket handshakes from origins the site does not serve are refused, and logged;
+those the ticket path takes lose their cookies."""
 
 import logging
 
@@ -7,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from ..security import AllowedHostsOriginValidator
+from ..tickets import TICKET_REQUIRED
 
 REFUSAL = "Refused a websocket from origin"
 
@@ -43,8 +45,9 @@ async def handshake(application, origin, host=b"localhost", more_headers=()):
     ],
 )
 async def test_any_origin_but_the_site_itself_is_refused_before_accept_and_logged(
-    application, caplog, origin
+    application, caplog, origin, settings
 ):
+    settings.WEBSOCKET_TICKETS_WITHOUT_ORIGIN = False
     with caplog.at_level(logging.WARNING):
         accepted = await handshake(application, origin)
 
@@ -90,3 +93,41 @@ async def test_development_accepts_any_scheme_and_port_of_localhost():
 
     assert await handshake(validator, b"https://localhost:8443")
     assert not await handshake(validator, b"http://evil.example")
+
+
+def recording(scopes):
+    async def app(scope, receive, send):
+        scopes.append(scope)
+        await accept_any(scope, receive, send)
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "origin, ticket_origins, without_origin, path",
+    [
+        (b"http://localhost", [], True, "cookie"),
+        (None, [], True, "ticket"),
+        (None, [], False, "refused"),
+        (b"https://app.example", ["https://app.example"], True, "ticket"),
+        (b"https://evil.example", ["https://app.example"], True, "refused"),
+        (b"https://evil.example", ["*"], False, "ticket"),
+    ],
+)
+async def test_origins_the_cookie_may_not_come_from_take_the_ticket_path_without_it(
+    settings, origin, ticket_origins, without_origin, path
+):
+    settings.WEBSOCKET_TICKET_ORIGINS = ticket_origins
+    settings.WEBSOCKET_TICKETS_WITHOUT_ORIGIN = without_origin
+    scopes = []
+    validator = AllowedHostsOriginValidator(recording(scopes))
+
+    accepted = await handshake(validator, origin, more_headers=[(b"cookie", b"sessionid=abc")])
+
+    if path == "refused":
+        assert not accepted and not scopes
+        return
+    [scope] = scopes
+    headers = dict(scope["headers"])
+    assert bool(scope.get(TICKET_REQUIRED)) is (path == "ticket")
+    assert (b"cookie" in headers) is (path == "cookie")

@@ -1,4 +1,5 @@
-"""The worker reports each finished image on the "thumbnails" notification stream.
+"""The worker reports each finished image on the "thumbnails" notification stream, and
+to its uploader alone on their private stream.
 
 (The post-generation hook removes this file from projects without the notifications app.)
 """
@@ -36,7 +37,10 @@ async def test_finished_and_failed_images_are_reported(application, settings, tm
     await wait_for(handled(good, bad))
     worker.stop()
 
-    reports = [n.data["image"] async for n in Notification.objects.filter(stream="thumbnails")]
+    reports = [
+        n.data["image"]
+        async for n in Notification.objects.filter(stream="thumbnails", recipient="")
+    ]
     assert [(report["id"], report["status"]) for report in reports] == [
         (good.pk, "done"),
         (bad.pk, "failed"),
@@ -54,5 +58,42 @@ def test_an_upload_is_announced_for_the_pages_open_elsewhere(client, settings, t
     # The upload's job waits in the in-memory worker layer, which outlives the test.
     async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
 
-    [report] = [n.data["image"] for n in Notification.objects.filter(stream="thumbnails")]
+    [report] = [
+        n.data["image"] for n in Notification.objects.filter(stream="thumbnails", recipient="")
+    ]
     assert report["status"] == "pending" and report["name"].endswith("shared.png")
+
+
+async def test_the_uploader_alone_hears_that_their_thumbnail_is_done(
+    application, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    output = BytesIO()
+    PIL.Image.new("RGB", (64, 64)).save(output, format="PNG")
+    image = Image(uploader="guest-abc")
+    image.original.save("mine.png", ContentFile(output.getvalue()), save=False)
+    await image.asave()
+
+    worker = ApplicationCommunicator(
+        application, {"type": "channel", "channel": "thumbnails-generate"}
+    )
+    await worker.send_input({"type": "thumbnails.generate", "image_id": image.pk})
+    await wait_for(handled(image))
+    worker.stop()
+
+    private = [n async for n in Notification.objects.exclude(recipient="")]
+    assert [(n.recipient, n.data["image"]["status"]) for n in private] == [("guest-abc", "done")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_uploading_a_guests_page_follows_their_private_stream(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    assert b"private-poll-url" not in client.get("/thumbnails/").content
+    output = BytesIO()
+    PIL.Image.new("RGB", (64, 64)).save(output, format="PNG")
+    upload = SimpleUploadedFile("mine.png", output.getvalue(), content_type="image/png")
+
+    client.post("/thumbnails/", {"original": upload})
+    async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+
+    assert b'"/notifications/private/poll/"' in client.get("/thumbnails/").content

@@ -278,6 +278,13 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Open websockets per client (user, else session, else address), and per address.
 WEBSOCKETS_PER_CLIENT = env.int("WEBSOCKETS_PER_CLIENT", default=20)
 WEBSOCKETS_PER_ADDRESS = env.int("WEBSOCKETS_PER_ADDRESS", default=100)
+# Websockets without the session cookie authenticate with a ticket from
+# POST /realtime/ticket/ (realtime/tickets.py): seconds a ticket stays valid; the
+# origins whose pages may connect that way ("*" for any); and whether clients that
+# send no Origin (apps, scripts; browsers always send one) may.
+WEBSOCKET_TICKET_MAX_AGE = env.int("WEBSOCKET_TICKET_MAX_AGE", default=30)
+WEBSOCKET_TICKET_ORIGINS = env.list("WEBSOCKET_TICKET_ORIGINS", default=[])
+WEBSOCKET_TICKETS_WITHOUT_ORIGIN = env.bool("WEBSOCKET_TICKETS_WITHOUT_ORIGIN", default=True)
 
 # What one HTTP client may make the server hold (realtime/server.py, realtime/http.py).
 # The largest request body, refused with 413 as it arrives: Django's limit on form

@@ -1,0 +1,30 @@
+"""A websocket app for the realtime tests: asgi.py's websocket stack around one
+MessageConsumer that says who it takes its client to be."""
+
+import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter
+from django.urls import path
+
+from ..messages import Message, MessageConsumer
+from ..routing import URLRouter
+from ..security import AllowedHostsOriginValidator
+
+
+class WhoAmI(MessageConsumer):
+    client_messages = {"whoami": Message}
+    first_message_timeout = 0.3
+
+    async def on_whoami(self, message):
+        user = self.scope["user"]
+        name = user.get_username() if user.is_authenticated else None
+        await self.send_frame({"type": "you", "user": name})
+
+
+@pytest.fixture
+def whoami_application():
+    # asgi.py's websocket stack, around one route.
+    routes = URLRouter([path("whoami/", WhoAmI.as_asgi())])
+    return ProtocolTypeRouter(
+        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(routes))}
+    )
