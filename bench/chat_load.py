@@ -169,7 +169,7 @@ def long_poll_wakeups(base_url, publish, rounds, stream):
     latencies, last_id = [], 0
     with ThreadPoolExecutor(1) as pool:
         for _ in range(rounds):
-            answer = pool.submit(poll, f"{base_url}/notifications/{stream}/poll/?after={last_id}")
+            answer = pool.submit(poll, f"{base_url}/notifications/public/{stream}/poll/?after={last_id}")
             time.sleep(0.02)  # the poll reaches its consumer and joins the stream's group
             publish(stream)
             body, received = answer.result(timeout=30)

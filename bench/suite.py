@@ -49,9 +49,9 @@ FAN_OUTS = [(4, 25), (20, 50)]
 PUBLISHER = """
 import sys, time
 from asgiref.sync import async_to_sync
-from notifications.streams import publish
+from notifications.streams import public, publish
 for stream in sys.stdin:
-    async_to_sync(publish)(stream.strip(), {"sent": time.monotonic()})
+    async_to_sync(publish)(public(stream.strip()), {"sent": time.monotonic()})
     print("published", flush=True)
 """
 

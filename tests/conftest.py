@@ -1,4 +1,5 @@
-"""Bakes, the generated project's virtualenv, and real Redis and PostgreSQL servers."""
+"""Bakes, the generated project's virtualenv, real Redis and PostgreSQL servers, and a
+real browser."""
 
 import os
 import shutil
@@ -8,6 +9,7 @@ from types import SimpleNamespace
 
 import pgserver
 import pytest
+from playwright.sync_api import sync_playwright
 
 from bakery import bake, generated_python, procfile_command
 from servers import Processes, RedisServer, clean_environment, free_port
@@ -168,3 +170,26 @@ def production(baked, project_env, redis_url, tmp_path):
     yield start
     for processes in stacks:
         processes.stop()
+
+
+# Without these, chromium reaches for Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright (browsers cannot be downloaded here)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the browser tests need Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

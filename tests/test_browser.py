@@ -1,9 +1,6 @@
 """The chat page in a real browser: Debian's chromium, driven by Playwright."""
 
-import shutil
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bakery import TEMPLATE_DIR
 from clients import django_shell
@@ -12,26 +9,6 @@ from servers import wait_for_port
 
 # Screenshots land here for people to look at; the folder is git-ignored.
 ARTIFACTS_DIR = TEMPLATE_DIR / "artifacts"
-# Without these, chromium reaches for Google's services, which this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "the browser tests need Debian's chromium: apt-get install chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_chat_page_in_two_browsers(stack, browser):
@@ -138,7 +115,13 @@ def test_no_page_asks_for_anything_that_is_missing(stack, browser):
     missing = []
     page.on("response", lambda response: response.status == 404 and missing.append(response.url))
 
-    for path in ("/", "/chat/lobby/", "/chat/?room=a/b", "/notifications/public/news/", "/thumbnails/"):
+    for path in (
+        "/",
+        "/chat/lobby/",
+        "/chat/?room=a/b",
+        "/notifications/public/news/",
+        "/thumbnails/",
+    ):
         page.goto(stack.url + path)
         # The browser asks for the icon after the page has loaded.
         page.wait_for_timeout(500)
@@ -156,7 +139,13 @@ def test_no_page_breaks_its_content_security_policy(stack, browser):
 
     page.on("console", note_violation)
 
-    for path in ("/", "/chat/?room=a/b", "/notifications/public/news/", "/thumbnails/", "/admin/login/"):
+    for path in (
+        "/",
+        "/chat/?room=a/b",
+        "/notifications/public/news/",
+        "/thumbnails/",
+        "/admin/login/",
+    ):
         page.goto(stack.url + path)
         page.wait_for_timeout(300)
     # The policy allows the page's own websocket: the chat connects.

@@ -12,8 +12,9 @@ const form = document.getElementById("send");
 const input = document.getElementById("text");
 const yourName = document.getElementById("your-name").textContent;
 
-// Close codes after which reconnecting cannot help.
-const FINAL_CLOSE_CODES = new Set([4400, 4403]);
+// Close codes after which reconnecting cannot help: a bad room name, a members-only
+// room, and a login that ended (logout, deactivation, password change).
+const FINAL_CLOSE_CODES = new Set([4400, 4401, 4403]);
 const seenIds = new Set();
 // Who is in the room: the "users" frame on connecting, then each "presence" frame.
 const present = new Set();
