@@ -50,13 +50,16 @@ def test_the_default_bakes_protocol_document_is_valid_asyncapi(baked, project_en
     chat = document["channels"]["chat.room"]
     assert chat["address"] == "/ws/chat/{room_name}/"
     assert set(chat["messages"]) == {
+        "client-authenticate",
         "client-message",
+        "server-authenticated",
         "server-history",
         "server-users",
         "server-message",
         "server-presence",
         "server-error",
     }
-    assert {"Post", "Posted", "History", "Users", "Presence", "ErrorFrame"} <= set(
+    assert document["channels"]["realtime.ticket"]["address"] == "/realtime/ticket/"
+    assert {"Post", "Posted", "History", "Users", "Presence", "ErrorFrame", "Ticket"} <= set(
         document["components"]["schemas"]
     )

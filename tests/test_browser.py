@@ -96,6 +96,10 @@ def test_an_upload_from_another_tab_appears_and_gets_its_thumbnail(stack, browse
     entry = watching.locator("#images li", has_text="from-the-other-tab")
     expect(entry).to_have_count(1, timeout=20_000)
     expect(entry.locator("img")).to_have_count(1, timeout=20_000)
+    # The uploader alone hears that it is done, on their private stream.
+    expect(uploading.locator("#yours")).to_contain_text("from-the-other-tab", timeout=20_000)
+    expect(uploading.locator("#yours")).to_contain_text("is ready")
+    expect(watching.locator("#yours")).to_be_hidden()
 
 
 def test_the_chat_fits_a_phone_and_says_which_name_is_yours(stack, browser):

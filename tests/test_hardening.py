@@ -327,7 +327,8 @@ def test_websockets_open_only_from_the_sites_own_pages(production):
         (f"ws://{own}", (), False),
         (f"javascript://{own}", (), False),
         ("http://evil.example", (), False),
-        (None, (), False),
+        # No Origin: an app, let in only to present a ticket (tests/test_tickets.py).
+        (None, (), True),
     ]
 
     async def scenario():
@@ -492,10 +493,13 @@ def test_one_client_cannot_open_more_sockets_than_its_limit_on_any_daphne(produc
     site = production()
     second_port = site.another_daphne()
     urls = [f"ws://127.0.0.1:{port}/ws/chat/lobby/" for port in (site.port, second_port) * 15]
+    browser = ProxiedBrowser()
+    browser.get(f"{site.url}/chat/lobby/", timeout=10)  # the page gives a guest a session
+    headers = [("Cookie", f"sessionid={browser.cookies['sessionid']}"), *site.https_headers.items()]
 
     async def scenario():
         outcomes = [
-            await open_outcome(url, url.replace("ws://", "http://").split("/ws/")[0])
+            await open_outcome(url, url.replace("ws://", "https://").split("/ws/")[0], headers)
             for url in urls
         ]
         for _, client in outcomes:
