@@ -11,6 +11,9 @@ from .forms import UploadForm
 from .jobs import request_deletion, request_thumbnail
 from .models import Image
 
+# Where the uploader's private stream stood when they uploaded (see index()).
+PRIVATE_POSITION_SESSION_KEY = "thumbnails_private_position"
+
 
 def index(request):
     """Upload form and the uploaded images; a thumbnail appears when the worker is done."""
@@ -22,6 +25,7 @@ def index(request):
         image.save()
         request_thumbnail(image)
         announce(image)
+        remember_private_position(request, image.uploader)
         return redirect("thumbnails:index")
     images = Image.objects.order_by("-id")[:50]
     for image in images:
@@ -35,7 +39,10 @@ def index(request):
         context["live_after"] = last_id(public(NOTIFICATION_STREAM))
         identity = identity_of(request, create=False)
         if identity is not None:
-            context["yours_after"] = last_id(private(identity))
+            # After an upload, from where the private stream stood before it: the
+            # worker may be done before the page after the redirect is served.
+            after = request.session.pop(PRIVATE_POSITION_SESSION_KEY, None)
+            context["yours_after"] = last_id(private(identity)) if after is None else after
     return render(request, "thumbnails/index.html", context, status=400 if form.errors else 200)
 
 
@@ -46,6 +53,13 @@ def delete(request, pk):
         raise PermissionDenied("Only whoever uploaded an image, or staff, may delete it.")
     request_deletion(image)
     return redirect("thumbnails:index")
+
+
+def remember_private_position(request, identity):
+    if apps.is_installed("notifications"):
+        from notifications.streams import last_id, private
+
+        request.session[PRIVATE_POSITION_SESSION_KEY] = last_id(private(identity))
 
 
 def announce(image):

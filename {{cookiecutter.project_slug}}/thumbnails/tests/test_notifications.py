@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from notifications.models import Notification
+from notifications.streams import private, publish_from_sync
 from thumbnails.models import Image
 from thumbnails.tests.test_worker import handled, wait_for
 
@@ -95,5 +96,12 @@ def test_after_uploading_a_guests_page_follows_their_private_stream(client, sett
 
     client.post("/thumbnails/", {"original": upload})
     async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+    # The worker may be done before the page after the upload's redirect is served.
+    image = Image.objects.get()
+    done = publish_from_sync(private(image.uploader), {"image": image.as_dict()})
+    page = client.get("/thumbnails/")
 
-    assert b'"/notifications/private/poll/"' in client.get("/thumbnails/").content
+    assert b'"/notifications/private/poll/"' in page.content
+    assert page.context["yours_after"] < done["id"]
+    # Later visits start from the newest.
+    assert client.get("/thumbnails/").context["yours_after"] == done["id"]
