@@ -85,7 +85,7 @@ def close_sockets_of_session(sender, request, user, **kwargs):
     event = {
         "type": "login.ended",
         "code": "logged_out",
-        "message": "You logged out: log in again to reconnect.",
+        "message": "You logged out.",
     }
     try:
         async_to_sync(get_channel_layer().group_send)(session_group_name(key), event)

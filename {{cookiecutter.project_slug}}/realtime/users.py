@@ -79,7 +79,7 @@ def end_sockets_of_changed_user(sender, instance, created, **kwargs):
     if was_active and not active:
         ended = ("account_disabled", "Your account has been deactivated.")
     elif old_password is not None and password is not None and password != old_password:
-        ended = ("password_changed", "Your password was changed: log in again.")
+        ended = ("password_changed", "Your password was changed.")
     else:
         return
     # After the commit: a socket reconnecting sooner would find the user unchanged.

@@ -84,7 +84,10 @@ async def test_a_users_sockets_close_when_their_credentials_change(users, socket
     await alice.asave()
 
     for socket in alices:
-        assert (await socket.receive_json_from())["code"] == code
+        error = await socket.receive_json_from()
+        assert error["code"] == code
+        assert error["message"].endswith(". Log in again to reconnect.")
+        assert error["message"].lower().count("log in again") == 1
         assert (await socket.receive_output())["code"] == CLOSE_UNAUTHENTICATED
     assert await bobs.receive_nothing()
 
