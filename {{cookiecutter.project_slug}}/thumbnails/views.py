@@ -22,10 +22,11 @@ def index(request):
         image = form.save(commit=False)
         image.owner = owner_of(request)
         image.uploader = identity_of(request)
+        # Before the job can be sent: its report must come after this position.
+        remember_private_position(request, image.uploader)
         image.save()
         request_thumbnail(image)
         announce(image)
-        remember_private_position(request, image.uploader)
         return redirect("thumbnails:index")
     images = Image.objects.order_by("-id")[:50]
     for image in images:
