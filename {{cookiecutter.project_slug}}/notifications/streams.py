@@ -64,10 +64,8 @@ def store(stream, data):
     """The first half of publish(), for sync code such as a worker's handler: store data
     on stream and return the notification, for the caller to wake() the stream with
     once the transaction has committed."""
-    notification = Notification.objects.create(
-        stream=stream.name, recipient=stream.recipient, data=data
-    )
-    return notification.as_dict()
+    [(_, notification)] = store_on_each([stream], data)
+    return notification
 
 
 def store_on_each(streams, data):

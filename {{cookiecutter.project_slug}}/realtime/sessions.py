@@ -46,49 +46,50 @@ def session_group_of(scope):
 GUEST_ID_SESSION_KEY = "realtime_guest_id"
 
 
-def identity_of(request, create=True):
-    """Who makes request, as what they own is recorded: "user-<pk>" when logged in,
-    else "guest-<id>", the id kept in their session (made on first use; with
-    create=False, None for a guest without one)."""
-    if request.user.is_authenticated:
-        return f"user-{request.user.pk}"
-    guest_id = request.session.get(GUEST_ID_SESSION_KEY)
+def identity(user, session, create=False):
+    """Who a client is, as what they own is recorded: "user-<pk>" when user is logged
+    in, else "guest-<id>", the id kept in session (made if create; else None for a
+    guest without one)."""
+    if user is not None and user.is_authenticated:
+        return f"user-{user.pk}"
+    guest_id = session.get(GUEST_ID_SESSION_KEY) if session is not None else None
     if guest_id is None and create:
-        guest_id = request.session[GUEST_ID_SESSION_KEY] = secrets.token_urlsafe(16)
+        guest_id = session[GUEST_ID_SESSION_KEY] = secrets.token_urlsafe(16)
     return f"guest-{guest_id}" if guest_id else None
+
+
+def identity_of(request, create=True):
+    """identity() of a request's client; a guest gets an id on first use."""
+    return identity(request.user, request.session, create)
 
 
 def identities_of(request):
     """Every identity request may act as: its user's, and its session's guest id (what
     was done as a guest stays theirs after logging in)."""
-    identities = {f"user-{request.user.pk}"} if request.user.is_authenticated else set()
-    guest_id = request.session.get(GUEST_ID_SESSION_KEY)
-    return identities | {f"guest-{guest_id}"} if guest_id else identities
+    found = {identity(request.user, None), identity(None, request.session)}
+    return found - {None}
 
 
 def identity_of_scope(scope):
-    """identity_of() for a consumer (under AuthMiddlewareStack); None for a guest
-    without an id yet, which a consumer cannot make (it cannot save the session)."""
-    user = scope.get("user")
-    if user is not None and user.is_authenticated:
-        return f"user-{user.pk}"
-    session = scope.get("session")
-    guest_id = session.get(GUEST_ID_SESSION_KEY) if session is not None else None
-    return f"guest-{guest_id}" if guest_id else None
+    """identity() for a consumer (under AuthMiddlewareStack); None for a guest without
+    an id yet, which a consumer cannot make (it cannot save the session)."""
+    return identity(scope.get("user"), scope.get("session"))
+
+
+def end_login(group, code, message):
+    """Close every socket of group (a session's or a user's) with CLOSE_UNAUTHENTICATED
+    and an error frame saying message, from sync code."""
+    event = {"type": "login.ended", "code": code, "message": message}
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, event)
+    except LAYER_ERRORS as error:
+        # What ended the login (a logout, a save) must succeed; the sockets' own user
+        # checks still apply when they reconnect.
+        logger.warning("Login ended; the sockets of %s were not told: %s", group, error)
 
 
 @receiver(user_logged_out)
 def close_sockets_of_session(sender, request, user, **kwargs):
     key = request.session.session_key
-    if not key:
-        return
-    event = {
-        "type": "login.ended",
-        "code": "logged_out",
-        "message": "You logged out.",
-    }
-    try:
-        async_to_sync(get_channel_layer().group_send)(session_group_name(key), event)
-    except LAYER_ERRORS as error:
-        # The logout itself must succeed; the sockets' own user checks still apply.
-        logger.warning("Logged out; the session's sockets were not told: %s", error)
+    if key:
+        end_login(session_group_name(key), "logged_out", "You logged out.")

@@ -13,7 +13,6 @@ QuerySet.update() sends no signal: call end_user_sockets() after one.
 """
 
 import asyncio
-import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -23,9 +22,7 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from .frames import encode
-from .layers import LAYER_ERRORS
-
-logger = logging.getLogger(__name__)
+from .sessions import end_login
 
 
 def user_group_name(pk):
@@ -52,11 +49,7 @@ def send_to_user(user, frame):
 
 def end_user_sockets(pk, code, message):
     """Close every websocket of the user with primary key pk (sync code)."""
-    event = {"type": "login.ended", "code": code, "message": message}
-    try:
-        async_to_sync(get_channel_layer().group_send)(user_group_name(pk), event)
-    except LAYER_ERRORS as error:
-        logger.warning("User %s changed; their sockets were not told: %s", pk, error)
+    end_login(user_group_name(pk), code, message)
 
 
 def credentials(user):
