@@ -62,8 +62,15 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         try:
-            await self.send_history()
-            users, first_connection = await store.join(room, self.channel_name, self.user_name)
+            after = query_id(self.scope, "after")
+        except InvalidQuery:
+            message = "after must be the id of the last message you saw; here is the latest."
+            await self.send_error("bad_after", message)
+            after = None
+        try:
+            history, users, first_connection = await store.enter(
+                room, self.channel_name, self.user_name, after
+            )
         except store.DatabaseBusy as error:
             # Nothing was recorded: the client comes back when it is over.
             logger.warning("Chat connection refused, database unavailable: %s", error)
@@ -72,6 +79,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
             return
         self.joined = True
         presence_keeper.add(self.channel_name)
+        await self.send_frame({"type": "history", "messages": history})
         # The whole list goes to the newcomer only; the others hear of one name, so
         # that a join costs bytes in proportion to the room, not to its square.
         await self.send_frame({"type": "users", "users": users})
@@ -136,16 +144,6 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
             self.warned_at = now
             message = "Too many messages: this one and the next few were dropped."
             await self.send_error("rate_limited", message)
-
-    async def send_history(self):
-        try:
-            after = query_id(self.scope, "after")
-        except InvalidQuery:
-            message = "after must be the id of the last message you saw; here is the latest."
-            await self.send_error("bad_after", message)
-            after = None
-        messages = await store.history(self.room, after)
-        await self.send_frame({"type": "history", "messages": messages})
 
     def name(self):
         user = self.scope["user"]

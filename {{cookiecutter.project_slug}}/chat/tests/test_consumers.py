@@ -325,9 +325,8 @@ async def test_a_busy_database_at_connect_closes_with_the_retry_code(
     async def busy(*args):
         raise store.DatabaseBusy("database is locked")
 
-    monkeypatch.setattr(consumers.store, "join", busy)
+    monkeypatch.setattr(consumers.store, "enter", busy)
     _, socket = await websocket_connect("/ws/chat/lobby/")
-    await socket.receive_json_from()  # history
     error = await socket.receive_json_from()
 
     assert error["code"] == "unavailable"

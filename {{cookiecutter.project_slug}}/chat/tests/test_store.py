@@ -1,3 +1,4 @@
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -5,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from chat import store
-from chat.models import Presence
+from chat.models import Message, Presence
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,5 +50,29 @@ async def test_messages_are_numbered_within_their_room():
         for room in ("lobby", "members-only", "members-only", "lobby")
     ]
 
+    history = sync_to_async(store.history)
+
     assert [frame["id"] for frame in frames] == [1, 1, 2, 2]
-    assert [frame["id"] for frame in await store.history("lobby", after=1)] == [2]
+    assert [frame["id"] for frame in await history("lobby", after=1)] == [2]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_messages_posted_at_once_are_numbered_in_order_within_their_rooms():
+    posts = [("lobby", "alice", "1"), ("den", "bob", "1"), ("lobby", "bob", "2")]
+    frames = await asyncio.gather(*(store.save_message(*post) for post in posts))
+
+    assert [(frame["id"], frame["text"]) for frame in frames] == [(1, "1"), (1, "1"), (2, "2")]
+    stored = Message.objects.filter(room="lobby").order_by("number").values_list("text", flat=True)
+    assert [text async for text in stored] == ["1", "2"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_connections_entering_at_once_see_each_other_and_a_second_tab_is_not_new():
+    await store.enter("lobby", "earlier", "carol", None)
+    entering = [("lobby", "tab-1", "alice"), ("lobby", "tab-2", "alice"), ("den", "c", "bob")]
+    results = await asyncio.gather(*(store.enter(*each, None) for each in entering))
+
+    assert [users for _, users, _ in results] == [["alice", "carol"]] * 2 + [["bob"]]
+    assert [first for _, _, first in results] == [True, False, True]
+    assert await store.leave("lobby", "tab-1", "alice") is False  # tab-2 is still there
+    assert await store.leave("lobby", "tab-2", "alice") is True
