@@ -7,6 +7,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from websockets.asyncio.client import connect
 
@@ -131,11 +132,24 @@ async def storm(target, count, rooms=100):
     return {"connections_per_second": count / elapsed}
 
 
+def process_tree(pid):
+    """pid and its descendants: some servers (granian) serve from a child process."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [pid, *(descendant for child in children for descendant in process_tree(child))]
+
+
 def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    """The resident memory of pid and its descendants."""
+    total = 0
+    for process in process_tree(pid):
+        for line in open(f"/proc/{process}/status"):
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
 async def idle(target, count, daphne_pid, per_room=10):
@@ -169,7 +183,9 @@ def long_poll_wakeups(base_url, publish, rounds, stream):
     latencies, last_id = [], 0
     with ThreadPoolExecutor(1) as pool:
         for _ in range(rounds):
-            answer = pool.submit(poll, f"{base_url}/notifications/public/{stream}/poll/?after={last_id}")
+            answer = pool.submit(
+                poll, f"{base_url}/notifications/public/{stream}/poll/?after={last_id}"
+            )
             time.sleep(0.02)  # the poll reaches its consumer and joins the stream's group
             publish(stream)
             body, received = answer.result(timeout=30)

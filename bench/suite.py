@@ -12,8 +12,13 @@ starts a fresh Redis, daphne and a runworker, then measures:
 - worker throughput: thumbnail-sized and empty jobs through runworker, and
   thumbnail jobs with a second runworker beside the first.
 
-Prints a table with the ratio of each figure to the baseline's, and writes it with
-a chart to bench/results/. Every process it starts stops with it.
+The same bake is then served by the other ASGI servers in SERVERS (installed for the
+run, not a dependency of the project), and a bare `websockets` broadcast server
+(bench/floor/) gives the chat figures' floor: what Python does with nothing between
+the socket and the room.
+
+Prints a table with the ratio of each figure to the baseline's and to the floor's,
+and writes it with a chart to bench/results/. Every process it starts stops with it.
 
     .venv/bin/python -m bench.suite [--quick] [--profile] [--jobs-only]
 """
@@ -22,12 +27,14 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from bench import chat_load, profile_summary
@@ -41,6 +48,8 @@ from tests.servers import (
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
+# The target that is the chat figures' floor: the most a Python server could do.
+FLOOR = "bare websockets"
 
 # The table, figures and chart the README shows; raw profiles stay in artifacts/.
 RESULTS = BENCH_DIR / "results"
@@ -71,13 +80,13 @@ class Stack:
         self.processes = Processes(cwd, self.env, directory)
         self.directory = directory
 
-    def serve(self, web, worker):
-        """Start daphne (web: its command, given the port, which it also finds in PORT)
-        and a worker; second_worker() starts another beside it."""
+    def serve(self, web, worker, **web_env):
+        """Start the web server (web: its command, given the port, which it also finds
+        in PORT) and a worker; second_worker() starts another beside it."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.daphne = self.processes.start(
-            "daphne", web(self.port), port=self.port, PORT=str(self.port)
+        self.web = self.processes.start(
+            "web", web(self.port), port=self.port, PORT=str(self.port), **web_env
         )
         self.worker = self.processes.start("worker", worker)
         self.second_worker = lambda: self.processes.start("worker-2", worker)
@@ -87,7 +96,8 @@ class Stack:
         self.redis.stop()
 
 
-def start_project(project, directory, python):
+def start_project(project, directory, python, server="daphne"):
+    """The bake with production settings, served by server (one of SERVERS)."""
     stack = Stack(
         directory,
         python,
@@ -105,8 +115,16 @@ def start_project(project, directory, python):
         **UNLIMITED_CLIENTS,
     )
     stack.processes.run(procfile_command(project, "release"))
-    web = procfile_command(project, "web")
-    stack.serve(lambda port: web, procfile_command(project, "worker"))
+    if server == "daphne":
+        web = procfile_command(project, "web")
+        stack.serve(lambda port: web, procfile_command(project, "worker"))
+    else:
+        application = f"{project.name}.asgi:application"
+        stack.serve(
+            lambda port: SERVERS[server](application, port),
+            procfile_command(project, "worker"),
+            PYTHONPATH=str(other_servers(python)),
+        )
     shell = [
         "python",
         "manage.py",
@@ -119,6 +137,32 @@ def start_project(project, directory, python):
     stack.target = chat_load.project_target(stack.url)
     stack.project = project
     return stack
+
+
+# ASGI servers other than daphne that Django users deploy, serving the same bake.
+SERVERS = {
+    "uvicorn": lambda application, port: [
+        *("python", "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)),
+        *("--lifespan", "off", "--no-access-log", application),
+    ],
+    "granian": lambda application, port: [
+        *("python", "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"),
+        *("--port", str(port), "--no-access-log", application),
+    ],
+}
+OTHER_SERVER_PACKAGES = ["uvicorn[standard]==0.54.0", "granian==2.8.7"]
+
+
+def other_servers(python):
+    """A directory with the other servers installed, for python's PYTHONPATH: the
+    generated project does not depend on them."""
+    directory = TEMPLATE_DIR / ".cache" / "bench-servers"
+    if not (directory / "granian").exists():
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", "--target", directory, *OTHER_SERVER_PACKAGES],
+            check=True,
+        )
+    return directory
 
 
 def start_baseline(directory, python):
@@ -145,6 +189,26 @@ def start_baseline(directory, python):
     )["jobs_per_second"]
     stack.target = chat_load.baseline_target(stack.url)
     return stack
+
+
+class Floor:
+    """bench/floor/broadcast.py on a free port: the chat figures' Python floor."""
+
+    def __init__(self, directory, python):
+        self.port = free_port()
+        self.processes = Processes(
+            BENCH_DIR / "floor",
+            clean_environment(PATH=f"{python.parent}{os.pathsep}{os.environ['PATH']}"),
+            directory,
+        )
+        self.web = self.processes.start(
+            "web", ["python", "broadcast.py", str(self.port)], port=self.port
+        )
+        self.target = chat_load.baseline_target(f"http://127.0.0.1:{self.port}")
+        self.target.name = FLOOR
+
+    def stop(self):
+        self.processes.stop()
 
 
 def job_script(command, cwd, env, kind, count):
@@ -188,27 +252,33 @@ def long_poll(stack, rounds):
 
 
 def cpu_seconds(pid):
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of pid and its descendants."""
+    total = 0
+    for process in chat_load.process_tree(pid):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_idle(pid, timeout=180):
-    """Until daphne has finished the work the last measurement left (closing thousands
-    of sockets takes it a while), so that the next one starts on a quiet server."""
+    """Until the server has finished the work the last measurement left (closing
+    thousands of sockets takes daphne a while), so that the next one starts quiet."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         before = cpu_seconds(pid)
         time.sleep(1)
         if cpu_seconds(pid) - before < 0.05:
             return
-    raise TimeoutError(f"daphne still busy after {timeout} s")
+    raise TimeoutError(f"the server still busy after {timeout} s")
 
 
-def measure(stack, quick, jobs_only):
-    """Every figure for one target, idle memory first, while daphne is fresh."""
+def measure(stack, quick, jobs_only, web_only):
+    """Every figure for one target, idle memory first, while its server is fresh."""
     results = {}
     if not jobs_only:
-        results.update(measure_daphne(stack, quick))
+        results.update(measure_web(stack, quick))
+    if web_only:
+        return results
     results["worker, empty jobs/s"] = stack.jobs("empty", 500 if quick else 2000)
     # Enough jobs for several seconds of work: with fewer the start and the last poll
     # weigh on the figure.
@@ -235,24 +305,24 @@ def job_costs(stack, count):
     }
 
 
-def measure_daphne(stack, quick):
-    idle_count = 1000 if quick else 5000
+def measure_web(stack, quick):
+    idle_count = 1000 if quick else 10_000
     duration = 4 if quick else 10
     results = {}
-    idle = asyncio.run(chat_load.idle(stack.target, idle_count, stack.daphne.process.pid))
+    idle = asyncio.run(chat_load.idle(stack.target, idle_count, stack.web.process.pid))
     results["idle connections held"] = idle["open"]
     results["idle memory, KiB per connection"] = idle["kib_per_connection"]
-    wait_until_idle(stack.daphne.process.pid)
+    wait_until_idle(stack.web.process.pid)
     storm = asyncio.run(chat_load.storm(stack.target, 1000))
     results["connection storm, connections/s"] = storm["connections_per_second"]
     for rooms, per_room in FAN_OUTS:
-        wait_until_idle(stack.daphne.process.pid)
+        wait_until_idle(stack.web.process.pid)
         fan = asyncio.run(chat_load.fan_out(stack.target, rooms, per_room, duration))
         label = f"fan-out {rooms}x{per_room}"
         results[f"{label}, delivered msg/s"] = fan["delivered_per_second"]
         results[f"{label}, p50 ms"] = fan["p50_ms"]
         results[f"{label}, p99 ms"] = fan["p99_ms"]
-    wait_until_idle(stack.daphne.process.pid)
+    wait_until_idle(stack.web.process.pid)
     if hasattr(stack, "project"):
         wake = long_poll(stack, 50 if quick else 200)
         results["long-poll wake-up, p50 ms"] = wake["p50_ms"]
@@ -262,13 +332,13 @@ def measure_daphne(stack, quick):
 
 def profile(stack, duration):
     """py-spy's samples of daphne during a 4x25 fan-out, summed by part of the stack."""
-    wait_until_idle(stack.daphne.process.pid)
+    wait_until_idle(stack.web.process.pid)
     output = stack.directory / "daphne-profile.txt"
     spy = subprocess.Popen(
         [
             *(Path(sys.executable).parent / "py-spy", "record", "--format", "raw", "--rate", "200"),
             *("--duration", str(duration + 2), "--output", output),
-            *("--pid", str(stack.daphne.process.pid)),
+            *("--pid", str(stack.web.process.pid)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -285,6 +355,7 @@ LOWER_IS_BETTER = (" ms", "KiB per connection", "bytes per queued job")
 
 
 def advantage(metric, project, baseline):
+    """project's figure over baseline's (the reverse where less is better)."""
     if baseline is None:
         return None
     if metric.endswith(LOWER_IS_BETTER):
@@ -292,18 +363,46 @@ def advantage(metric, project, baseline):
     return project / baseline
 
 
+def ratio_cell(metric, value, reference):
+    ratio = advantage(metric, value, reference)
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def figure_cell(value):
+    return "-" if value is None else f"{value:,.1f}"
+
+
 def table(results):
+    """The project against the baseline, and against the Python floor where it has the
+    figure; then the same bake under the other servers, if measured."""
+    baseline, project = results["baseline"], results["project"]
+    floor = results.get(FLOOR, {})
     lines = [
-        "| figure | baseline | project | project advantage |",
-        "| --- | ---: | ---: | ---: |",
+        "| figure | baseline | project | project advantage | bare websockets "
+        "| project / bare websockets |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for metric, project in results["project"].items():
-        baseline = results["baseline"].get(metric)
-        ratio = advantage(metric, project, baseline)
+    for metric, value in project.items():
         lines.append(
-            f"| {metric} | {'-' if baseline is None else f'{baseline:,.1f}'} "
-            f"| {project:,.1f} | {'-' if ratio is None else f'{ratio:.2f}x'} |"
+            f"| {metric} | {figure_cell(baseline.get(metric))} | {figure_cell(value)} "
+            f"| {ratio_cell(metric, value, baseline.get(metric))} "
+            f"| {figure_cell(floor.get(metric))} | {ratio_cell(metric, value, floor.get(metric))} |"
         )
+    servers = [name for name in results if name.startswith("project on ")]
+    if servers:
+        lines += [
+            "",
+            "| figure | baseline | "
+            + " | ".join(f"{name} | advantage" for name in ["project", *servers])
+            + " |",
+            "| --- | ---: |" + " ---: | ---: |" * (1 + len(servers)),
+        ]
+        for metric in results[servers[0]]:
+            cells = [figure_cell(baseline.get(metric))]
+            for name in ["project", *servers]:
+                value = results[name][metric]
+                cells += [figure_cell(value), ratio_cell(metric, value, baseline.get(metric))]
+            lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -346,6 +445,9 @@ def main():
         "--jobs-only", action="store_true", help="only the worker figures (no table is saved)"
     )
     options = parser.parse_args()
+    # 10,000 idle sockets are 20,000 descriptors on this machine: the server's and ours.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         # The virtualenv of the test suite, which has every option's dependencies.
@@ -353,23 +455,37 @@ def main():
         project = bake(work / "bake")
         results, profiles = {}, {}
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for name, start in (
+        targets = [
             ("baseline", lambda directory: start_baseline(directory, python)),
             ("project", lambda directory: start_project(project, directory, python)),
-        ):
-            directory = work / name
+        ]
+        if not options.jobs_only:
+            targets += [
+                *(
+                    (
+                        f"project on {server}",
+                        partial(start_project, project, python=python, server=server),
+                    )
+                    for server in SERVERS
+                ),
+                (FLOOR, lambda directory: Floor(directory, python)),
+            ]
+        for name, start in targets:
+            directory = work / name.replace(" ", "-")
             directory.mkdir()
             stack = start(directory)
             try:
                 print(f"measuring the {name}...", flush=True)
-                results[name] = measure(stack, options.quick, options.jobs_only)
-                if options.profile:
+                web_only = name not in ("baseline", "project")
+                results[name] = measure(stack, options.quick, options.jobs_only, web_only)
+                if options.profile and not web_only:
                     profiles[name] = profile(stack, 10)
             finally:
                 stack.stop()
         report = table(results)
         print(f"\n{machine()}, load generator on the same machine\n\n{report}")
-        for name, figures in results.items():
+        for name in ("baseline", "project"):
+            figures = results[name]
             scaling = figures["2 workers, thumbnail jobs/s"] / figures["worker, thumbnail jobs/s"]
             print(f"{name}: 2 workers make {scaling:.2f}x the thumbnails of one")
         if options.jobs_only:
