@@ -269,7 +269,7 @@ def wait_until_idle(pid, timeout=180):
         time.sleep(1)
         if cpu_seconds(pid) - before < 0.05:
             return
-    raise TimeoutError(f"the server still busy after {timeout} s")
+    raise TimeoutError(f"the server is still busy after {timeout} s")
 
 
 def measure(stack, quick, jobs_only, web_only):
