@@ -55,7 +55,8 @@ def test_chat_page_reconnects_after_a_restart_and_fills_the_gap(stack, browser, 
     missed = "posted while the page was disconnected"
     django_shell(
         stack,
-        f"from chat.store import numbered_message; numbered_message('lobby', 'bot', {missed!r})",
+        "from chat.store import numbered_messages; "
+        f"numbered_messages([('lobby', 'bot', {missed!r})])",
     )
     restarted = stack.daphne.again(log_path=tmp_path / "daphne-again.log")
     try:
