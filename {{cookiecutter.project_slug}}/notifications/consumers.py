@@ -96,9 +96,10 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
         if self.answered:
             return
         self.answered = True
-        await self.leave_group()
         last_id = notifications[-1]["id"] if notifications else self.after
         await self.respond(200, {"notifications": notifications, "last_id": last_id})
+        # After the answer: leaving the group is a round trip to Redis it need not wait for.
+        await self.leave_group()
 
     async def respond(self, status, payload):
         self.answered = True

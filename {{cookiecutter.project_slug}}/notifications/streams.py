@@ -9,11 +9,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime.layers import LAYER_ERRORS
+from realtime.layers import LAYER_ERRORS, group_send_from_sync
 
 from .models import Notification
 
@@ -80,9 +80,7 @@ def store_on_each(streams, data):
 
 def publish_from_sync(stream, data):
     """publish() for sync code such as a view: store now, wake the stream's clients
-    through async_to_sync once the transaction commits. A worker's handler saves that
-    trip by returning what store() gave to async code that wakes the stream on its
-    own event loop, as thumbnails/consumers.py does."""
+    once the transaction commits."""
     notification = store(stream, data)
     transaction.on_commit(lambda: wake_from_sync(stream, notification))
     return notification
@@ -92,16 +90,18 @@ def wake_from_sync(stream, notification):
     """wake() from sync code. Without the channel layer (Redis away) the stream's
     clients are not woken but lose nothing: their next poll reads what was stored."""
     try:
-        async_to_sync(wake)(stream, notification)
+        group_send_from_sync(stream.group_name, wake_event(notification))
     except LAYER_ERRORS as error:
         number = notification["id"]
         logger.warning("Notification %s stored; %s not woken: %s", number, stream, error)
 
 
 async def wake(stream, notification):
-    await get_channel_layer().group_send(
-        stream.group_name, {"type": "notification", "notification": notification}
-    )
+    await get_channel_layer().group_send(stream.group_name, wake_event(notification))
+
+
+def wake_event(notification):
+    return {"type": "notification", "notification": notification}
 
 
 async def notifications_after(stream, after):

@@ -30,17 +30,16 @@ import time
 from dataclasses import dataclass
 
 import msgpack
-import redis
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.utils import _consistent_hash, create_pool, decode_hosts
 from django.conf import settings
 from redis import asyncio as aioredis
-from redis.sentinel import Sentinel
 
 from .layers import LAYER_ERRORS
 from .limits import request_client_address
+from .redis_hosts import sync_client
 
 logger = logging.getLogger(__name__)
 
@@ -226,15 +225,6 @@ class ChannelKeys:
 
 def text(value):
     return value.decode() if isinstance(value, bytes) else value
-
-
-def sync_client(host):
-    """A redis-py client for one channels-redis host entry (URL or Sentinel)."""
-    host = dict(host)
-    if "address" in host:
-        return redis.Redis.from_url(host.pop("address"), **host)
-    sentinel = Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
-    return sentinel.master_for(host.pop("master_name"), **host)
 
 
 class JobChannelLayer(BaseChannelLayer):

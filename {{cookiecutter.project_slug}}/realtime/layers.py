@@ -11,14 +11,19 @@ first failure is logged once and every consumer of the process receives a
 
 import asyncio
 import logging
+import threading
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
     RedisPubSubLoopLayer,
     RedisSingleShardConnection,
 )
-from channels_redis.utils import _wrap_close
+from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from redis.exceptions import RedisError
+
+from .redis_hosts import sync_client
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,14 @@ UNAVAILABLE = {"type": "layer.unavailable"}
 class NotifyingShardConnection(RedisSingleShardConnection):
     lost = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_subscriptions = asyncio.Event()
+
+    async def subscribe(self, channel):
+        await super().subscribe(channel)
+        self.has_subscriptions.set()
+
     async def _do_receiving(self):
         # channels-redis 4.3's loop, with connection errors handled here.
         while True:
@@ -42,7 +55,11 @@ class NotifyingShardConnection(RedisSingleShardConnection):
                     self.lost = False
                     self._receive_message(message)
                 else:
-                    await asyncio.sleep(0.1)
+                    # Until the next subscription. channels-redis sleeps 0.1 s here,
+                    # which held the first message to a quiet process (a lone
+                    # long-poll's wake-up) for up to that long.
+                    self.has_subscriptions.clear()
+                    await self.has_subscriptions.wait()
             except LAYER_ERRORS as error:
                 if not self.lost:
                     self.lost = True
@@ -68,9 +85,36 @@ class NotifyingLoopLayer(RedisPubSubLoopLayer):
 
 
 class NotifyingPubSubChannelLayer(RedisPubSubChannelLayer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sync_clients = {}  # shard index -> redis-py client, for sync callers
+        self.sync_clients_lock = threading.Lock()
+
     def _get_layer(self):
         loop = asyncio.get_running_loop()
         if loop not in self._layers:
             self._layers[loop] = NotifyingLoopLayer(*self._args, **self._kwargs, channel_layer=self)
             _wrap_close(self, loop)
         return self._layers[loop]
+
+    def group_send_from_sync(self, group, message):
+        """group_send() from sync code, over connections this process keeps."""
+        # Named and sharded as RedisPubSubLoopLayer names and shards a group.
+        channel = f"{self._kwargs.get('prefix', 'asgi')}__group__{group}"
+        hosts = decode_hosts(self._kwargs.get("hosts"))
+        index = _consistent_hash(channel, len(hosts))
+        with self.sync_clients_lock:
+            if index not in self.sync_clients:
+                self.sync_clients[index] = sync_client(hosts[index])
+        self.sync_clients[index].publish(channel, self.serialize(message))
+
+
+def group_send_from_sync(group, message):
+    """group_send() for sync code: a view, a signal receiver, a shell. With the pub/sub
+    layer, one PUBLISH on a connection the process keeps; through async_to_sync each
+    call would start an event loop and open a connection to Redis for it."""
+    layer = get_channel_layer()
+    if isinstance(layer, NotifyingPubSubChannelLayer):
+        layer.group_send_from_sync(group, message)
+    else:
+        async_to_sync(layer.group_send)(group, message)

@@ -6,8 +6,10 @@ over them by hash, so every process must list the same ones in the same order
 each master through Sentinel, and follows it when Sentinel fails over.
 """
 
+import redis
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.sentinel import Sentinel
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -49,3 +51,12 @@ def redis_hosts(urls, sentinels, sentinel_masters, options):
             {"sentinels": addresses, "master_name": name, **options} for name in sentinel_masters
         ]
     return [{"address": url, **options} for url in urls or [DEFAULT_URL]]
+
+
+def sync_client(host):
+    """A redis-py client for one channels-redis host entry (URL or Sentinel)."""
+    host = dict(host)
+    if "address" in host:
+        return redis.Redis.from_url(host.pop("address"), **host)
+    sentinel = Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
+    return sentinel.master_for(host.pop("master_name"), **host)

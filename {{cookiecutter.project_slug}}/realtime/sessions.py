@@ -15,12 +15,10 @@ import hashlib
 import logging
 import secrets
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
-from .layers import LAYER_ERRORS
+from .layers import LAYER_ERRORS, group_send_from_sync
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ def end_login(group, code, message):
     and an error frame saying message, from sync code."""
     event = {"type": "login.ended", "code": code, "message": message}
     try:
-        async_to_sync(get_channel_layer().group_send)(group, event)
+        group_send_from_sync(group, event)
     except LAYER_ERRORS as error:
         # What ended the login (a logout, a save) must succeed; the sockets' own user
         # checks still apply when they reconnect.

@@ -14,7 +14,6 @@ QuerySet.update() sends no signal: call end_user_sockets() after one.
 
 import asyncio
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +21,7 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from .frames import encode
+from .layers import group_send_from_sync
 from .sessions import end_login
 
 
@@ -39,12 +39,11 @@ def send_to_user(user, frame):
     """
     group = user_group_name(getattr(user, "pk", user))
     event = {"type": "user.frame", "frame": encode(frame)}
-    group_send = get_channel_layer().group_send
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return async_to_sync(group_send)(group, event)
-    return group_send(group, event)
+        return group_send_from_sync(group, event)
+    return get_channel_layer().group_send(group, event)
 
 
 def end_user_sockets(pk, code, message):

@@ -8,6 +8,7 @@ import asyncio
 from importlib import import_module
 
 import pytest
+import redis
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -36,3 +37,22 @@ async def test_group_send_reaches_every_member(layer):
     for channel in channels:
         message = await asyncio.wait_for(layer.receive(channel), timeout=5)
         assert message == {"type": "chat.message", "text": "hi"}
+
+
+async def test_a_group_send_from_sync_code_reaches_every_member_on_one_kept_connection(
+    layer, redis_url
+):
+    channels = [await layer.new_channel() for _ in range(2)]
+    for channel in channels:
+        await layer.group_add("members", channel)
+    message = {"type": "chat.message", "text": "from a view"}
+    redis_clients = redis.Redis.from_url(redis_url)
+    clients_before = len(await asyncio.to_thread(redis_clients.client_list))
+
+    for _ in range(3):
+        await asyncio.to_thread(layer.group_send_from_sync, "members", message)
+
+    for channel in channels:
+        for _ in range(3):
+            assert await asyncio.wait_for(layer.receive(channel), timeout=5) == message
+    assert len(await asyncio.to_thread(redis_clients.client_list)) == clients_before + 1
