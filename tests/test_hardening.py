@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import requests
 from websockets.asyncio.client import connect
@@ -21,17 +22,21 @@ from clients import (
     thumbnail_reports,
 )
 from images import png_bytes
-from servers import UNLIMITED_CLIENTS
+from servers import UNLIMITED_CLIENTS, process_tree
 
 MiB = 1024 * 1024
 
 
 def resident_memory(process):
-    """(now, peak) resident memory of a process, in MiB, from /proc."""
-    status = dict(
-        line.split(":", 1) for line in open(f"/proc/{process.pid}/status").read().splitlines()
-    )
-    return tuple(int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+    """(now, peak) resident memory of a process and the daphnes it runs, in MiB, from
+    /proc (the peak adds each one's own peak)."""
+    totals = [0, 0]
+    for pid in process_tree(process.pid):
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        status = dict(line.split(":", 1) for line in lines)
+        for index, key in enumerate(("VmRSS", "VmHWM")):
+            totals[index] += int(status[key].split()[0]) / 1024
+    return tuple(totals)
 
 
 def request_head(method, path, headers):
@@ -267,7 +272,7 @@ def test_presence_forgets_connections_that_vanish_abruptly_or_with_their_process
         after_drops = len(observer.present), asyncio.get_running_loop().time() - started
 
         # The other daphne killed outright: its connections say no goodbye at all.
-        second.process.kill()
+        second.kill_outright()
         started = asyncio.get_running_loop().time()
         while len(observer.present) > 1 and asyncio.get_running_loop().time() - started < 15:
             await asyncio.sleep(0.1)

@@ -1,18 +1,46 @@
-"""daphne on uvloop: `python -m realtime.serve` with daphne's own arguments.
+"""daphne on uvloop, one process per core: `python -m realtime.serve` with daphne's own
+arguments.
 
-daphne creates its event loop when it is imported, before it reads asgi.py, so
-the project cannot choose the loop from there. This sets uvloop's policy first
-(when uvloop is installed; it has no Windows build), then runs daphne's command
-line unchanged. In the template's benchmark, uvloop delivered a fifth to a quarter
-more chat messages per second than asyncio's own loop. `daphne ...` still serves
-the project, on asyncio's loop.
+daphne creates its event loop when it is imported, before it reads asgi.py, so the
+project cannot choose the loop from there. This sets uvloop's policy first (when
+uvloop is installed; it has no Windows build), then runs daphne's command line.
+`daphne ...` still serves the project, on asyncio's loop, in one process.
+
+daphne runs on one core. With DAPHNE_PROCESSES above 1 (by default, the cores this
+process may use, container quota included), this process binds `-b`/`-p` itself and
+runs that many daphnes accepting on the one socket, as Channels' deployment docs do
+with supervisor and `--fd`. It passes SIGTERM and SIGINT on to them and replaces one
+that dies, unless it failed as it started (an error exit within STARTUP_SECONDS): then
+the deploy is broken, so it stops them all and exits with an error for the platform
+to report.
 """
 
+import argparse
 import asyncio
+import ctypes
+import math
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
+from pathlib import Path
+
+STARTUP_SECONDS = 10
+CPU_QUOTA = Path("/sys/fs/cgroup/cpu.max")
+PR_SET_PDEATHSIG = 1
 
 
 def main():
+    count = processes_wanted()
+    if count == 1:
+        run_daphne()
+    else:
+        sys.exit(supervise(count, sys.argv[1:]))
+
+
+def run_daphne():
     try:
         import uvloop
     except ImportError:
@@ -24,6 +52,125 @@ def main():
 
     sys.argv[0] = "daphne"
     CommandLineInterface.entrypoint()
+
+
+def processes_wanted():
+    configured = os.environ.get("DAPHNE_PROCESSES", "").strip()
+    if not configured:
+        return usable_cpus() if shares_groups_across_processes() else 1
+    if not configured.isdigit() or int(configured) < 1:
+        sys.exit(f"DAPHNE_PROCESSES must be a whole number of at least 1, not {configured!r}.")
+    if configured != "1" and not shares_groups_across_processes():
+        sys.exit(
+            f"DAPHNE_PROCESSES={configured}, but the in-memory channel layer lives inside one "
+            "process: a chat message would reach only the sockets of the daphne it arrived "
+            "on. Set CHANNEL_LAYER=redis_pubsub or redis (and REDIS_URL), or DAPHNE_PROCESSES=1."
+        )
+    return int(configured)
+
+
+def shares_groups_across_processes():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings.development")
+    from django.conf import settings
+
+    return not settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
+
+
+def usable_cpus(quota_file=CPU_QUOTA):
+    """The cores this process may run on, lowered by a cgroup v2 CPU quota (a container's
+    `--cpus`, a Kubernetes limit), which the scheduler's affinity does not show."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = quota_file.read_text().split()
+        return max(1, min(cpus, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 here, or no quota ("max")
+        return cpus or 1
+
+
+def supervise(count, arguments):
+    """Run count daphnes on one listening socket until a signal stops them; the exit code."""
+    listener, daphne_arguments = listen(arguments)
+    command = [sys.executable, "-m", "realtime.serve", *daphne_arguments]
+    children = {}
+    stopping = False
+
+    def start():
+        child = subprocess.Popen(
+            command,
+            env={**os.environ, "DAPHNE_PROCESSES": "1"},
+            pass_fds=[listener.fileno()],
+            # Signals from a terminal reach this process only, which passes them on once.
+            process_group=0,
+            preexec_fn=die_with_parent,
+        )
+        children[child.pid] = (child, time.monotonic())
+
+    def stop(*_):
+        nonlocal stopping
+        if stopping:  # a second signal: daphne is already closing its connections
+            return
+        stopping = True
+        for child, _started in children.values():
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(count):
+        start()
+    status = 0
+    while children:
+        pid, wait_status = os.wait()
+        if pid not in children:
+            continue
+        child, started = children.pop(pid)
+        child.returncode = os.waitstatus_to_exitcode(wait_status)
+        if stopping:
+            continue
+        if child.returncode > 0 and time.monotonic() - started < STARTUP_SECONDS:
+            print(
+                f"realtime.serve: daphne failed (exit status {child.returncode}) within "
+                f"{STARTUP_SECONDS} s of starting; stopping the others.",
+                file=sys.stderr,
+                flush=True,
+            )
+            status = 1
+            stop()
+        else:
+            print(
+                f"realtime.serve: daphne {pid} exited with {child.returncode}; starting another.",
+                file=sys.stderr,
+                flush=True,
+            )
+            start()
+    return status
+
+
+def listen(arguments):
+    """The socket daphne's -b and -p name, bound here, and daphne's arguments to use it."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=8000)
+    for elsewhere in ("-u", "--unix-socket", "--fd", "-e", "--endpoint"):
+        parser.add_argument(elsewhere, dest="elsewhere", action="append")
+    known, rest = parser.parse_known_args(arguments)
+    if known.elsewhere:
+        sys.exit(
+            "realtime.serve shares one -b/-p socket between DAPHNE_PROCESSES daphnes; "
+            "for a unix socket, a file descriptor or an endpoint, set DAPHNE_PROCESSES=1."
+        )
+    if ":" in known.bind:  # Twisted adopts a passed socket as IPv4 only
+        sys.exit("realtime.serve: for an IPv6 address, set DAPHNE_PROCESSES=1.")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((known.bind, known.port))
+    listener.listen(socket.SOMAXCONN)
+    return listener, ["--fd", str(listener.fileno()), *rest]
+
+
+def die_with_parent():
+    """In each daphne before it starts: SIGTERM from the kernel if this process is killed."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 if __name__ == "__main__":

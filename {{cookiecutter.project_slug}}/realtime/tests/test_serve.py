@@ -1,10 +1,14 @@
+import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
-# Asks daphne's command line for its help, then names the class of the loop daphne
-# made when it was imported.
+from realtime import serve
+
+# Asks daphne's command line for its help (one daphne: in this process), then names
+# the class of the loop daphne made when it was imported.
 LOOP_OF_DAPHNE = """
 import sys
 sys.argv = ["serve", "--help"]
@@ -22,6 +26,7 @@ def test_the_procfiles_daphne_runs_on_uvloop():
     result = subprocess.run(
         [sys.executable, "-c", LOOP_OF_DAPHNE],
         cwd=settings.BASE_DIR,
+        env={**os.environ, "DAPHNE_PROCESSES": "1"},
         capture_output=True,
         text=True,
         check=True,
@@ -29,3 +34,41 @@ def test_the_procfiles_daphne_runs_on_uvloop():
 
     assert "--websocket_connect_timeout" in result.stdout  # daphne's own options
     assert result.stdout.splitlines()[-1].startswith("uvloop")
+
+
+def test_a_container_cpu_quota_lowers_the_number_of_daphnes(tmp_path):
+    cores = len(os.sched_getaffinity(0))
+    quota = tmp_path / "cpu.max"
+
+    quota.write_text("max 100000\n")  # no quota
+    assert serve.usable_cpus(quota) == cores
+    quota.write_text("50000 100000\n")  # half a core
+    assert serve.usable_cpus(quota) == 1
+    quota.write_text("150000 100000\n")
+    assert serve.usable_cpus(quota) == min(cores, 2)
+    assert serve.usable_cpus(tmp_path / "no-cgroup-v2") == cores
+
+
+def test_several_daphnes_are_refused_with_the_in_memory_layer(settings, monkeypatch):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+    monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
+    assert serve.processes_wanted() == 1
+    monkeypatch.setenv("DAPHNE_PROCESSES", "2")
+    with pytest.raises(SystemExit, match="in-memory channel layer"):
+        serve.processes_wanted()
+
+
+@pytest.mark.parametrize("count", ["0", "two", "-1"])
+def test_a_number_of_daphnes_that_is_not_a_count_is_refused(count, monkeypatch):
+    monkeypatch.setenv("DAPHNE_PROCESSES", count)
+
+    with pytest.raises(SystemExit, match="DAPHNE_PROCESSES must be a whole number"):
+        serve.processes_wanted()
+
+
+def test_several_daphnes_need_a_tcp_address_they_can_share():
+    with pytest.raises(SystemExit, match="DAPHNE_PROCESSES=1"):
+        serve.listen(["-u", "/run/daphne.sock", "project.asgi:application"])
+    with pytest.raises(SystemExit, match="IPv6"):
+        serve.listen(["-b", "::", "-p", "8000", "project.asgi:application"])
