@@ -6,16 +6,18 @@ starts a fresh Redis, daphne and a runworker, then measures:
 
 - chat fan-out: R rooms x C clients, one message at a time per room;
 - connection storm: websocket connections opened per second;
-- idle connections: how many one daphne holds, and its memory per connection;
+- idle connections: how many the web command holds, and its memory per connection;
 - long-poll wake-up: publish() to the answer's arrival (the project only: the
   tutorial has no long-poll);
 - worker throughput: thumbnail-sized and empty jobs through runworker, and
   thumbnail jobs with a second runworker beside the first.
 
-The same bake is then served by the other ASGI servers in SERVERS (installed for the
-run, not a dependency of the project), and a bare `websockets` broadcast server
-(bench/floor/) gives the chat figures' floor: what Python does with nothing between
-the socket and the room.
+The project's web command runs one daphne per core (realtime.serve). The same bake is
+then served by one daphne (DAPHNE_PROCESSES=1), and by the other ASGI servers in
+SERVERS with as many processes (installed for the run, not a dependency of the
+project). A bare `websockets` broadcast server in one process (bench/floor/) gives
+the chat figures' floor: what Python does with nothing between the socket and the
+room.
 
 Prints a table with the ratio of each figure to the baseline's and to the floor's,
 and writes it with a chart to bench/results/. Every process it starts stops with it.
@@ -115,9 +117,10 @@ def start_project(project, directory, python, server="daphne"):
         **UNLIMITED_CLIENTS,
     )
     stack.processes.run(procfile_command(project, "release"))
-    if server == "daphne":
+    if server in ("daphne", ONE_DAPHNE):
         web = procfile_command(project, "web")
-        stack.serve(lambda port: web, procfile_command(project, "worker"))
+        one = {"DAPHNE_PROCESSES": "1"} if server == ONE_DAPHNE else {}
+        stack.serve(lambda port: web, procfile_command(project, "worker"), **one)
     else:
         application = f"{project.name}.asgi:application"
         stack.serve(
@@ -139,15 +142,19 @@ def start_project(project, directory, python, server="daphne"):
     return stack
 
 
+# The web command with DAPHNE_PROCESSES=1: what one daphne process does.
+ONE_DAPHNE = "one daphne"
+# As many as realtime.serve runs daphnes here (this machine has no CPU quota).
+WEB_PROCESSES = str(len(os.sched_getaffinity(0)))
 # ASGI servers other than daphne that Django users deploy, serving the same bake.
 SERVERS = {
     "uvicorn": lambda application, port: [
         *("python", "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)),
-        *("--lifespan", "off", "--no-access-log", application),
+        *("--workers", WEB_PROCESSES, "--lifespan", "off", "--no-access-log", application),
     ],
     "granian": lambda application, port: [
         *("python", "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"),
-        *("--port", str(port), "--no-access-log", application),
+        *("--port", str(port), "--workers", WEB_PROCESSES, "--no-access-log", application),
     ],
 }
 OTHER_SERVER_PACKAGES = ["uvicorn[standard]==0.54.0", "granian==2.8.7"]
@@ -466,7 +473,7 @@ def main():
                         f"project on {server}",
                         partial(start_project, project, python=python, server=server),
                     )
-                    for server in SERVERS
+                    for server in [ONE_DAPHNE, *SERVERS]
                 ),
                 (FLOOR, lambda directory: Floor(directory, python)),
             ]
