@@ -6,13 +6,14 @@ project cannot choose the loop from there. This sets uvloop's policy first (when
 uvloop is installed; it has no Windows build), then runs daphne's command line.
 `daphne ...` still serves the project, on asyncio's loop, in one process.
 
-daphne runs on one core. With DAPHNE_PROCESSES above 1 (by default, the cores this
-process may use, container quota included), this process binds `-b`/`-p` itself and
-runs that many daphnes accepting on the one socket, as Channels' deployment docs do
-with supervisor and `--fd`. It passes SIGTERM and SIGINT on to them and replaces one
-that dies, unless it failed as it started (an error exit within STARTUP_SECONDS): then
-the deploy is broken, so it stops them all and exits with an error for the platform
-to report.
+daphne runs on one core. With DAPHNE_PROCESSES above 1 (by default, on Linux, the
+cores this process may use, container quota included), this process runs that many
+daphnes on the `-b`/`-p` address, each on a socket of its own (SO_REUSEPORT: the
+kernel spreads connections evenly), where Channels' deployment docs have several
+daphnes share one `--fd` socket. It passes SIGTERM and SIGINT on to them and replaces
+one that dies, unless it failed as it started (an error exit within STARTUP_SECONDS):
+then the deploy is broken, so it stops them all and exits with an error for the
+platform to report.
 """
 
 import argparse
@@ -57,9 +58,12 @@ def run_daphne():
 def processes_wanted():
     configured = os.environ.get("DAPHNE_PROCESSES", "").strip()
     if not configured:
-        return usable_cpus() if shares_groups_across_processes() else 1
+        several = sys.platform == "linux" and shares_groups_across_processes()
+        return usable_cpus() if several else 1
     if not configured.isdigit() or int(configured) < 1:
         sys.exit(f"DAPHNE_PROCESSES must be a whole number of at least 1, not {configured!r}.")
+    if configured != "1" and sys.platform != "linux":
+        sys.exit("DAPHNE_PROCESSES above 1 needs Linux, whose SO_REUSEPORT spreads connections.")
     if configured != "1" and not shares_groups_across_processes():
         sys.exit(
             f"DAPHNE_PROCESSES={configured}, but the in-memory channel layer lives inside one "
@@ -88,21 +92,28 @@ def usable_cpus(quota_file=CPU_QUOTA):
 
 
 def supervise(count, arguments):
-    """Run count daphnes on one listening socket until a signal stops them; the exit code."""
-    listener, daphne_arguments = listen(arguments)
-    command = [sys.executable, "-m", "realtime.serve", *daphne_arguments]
+    """Run count daphnes on one address until a signal stops them; the exit code."""
+    address, daphne_arguments = address_of(arguments)
+    try:  # a server already there, ours or not, would share the address unnoticed
+        listening_socket(address, shared=False).close()
+    except OSError as error:
+        sys.exit(f"realtime.serve: cannot listen on {address[0]}:{address[1]}: {error.strerror}")
     children = {}
     stopping = False
 
     def start():
-        child = subprocess.Popen(
-            command,
-            env={**os.environ, "DAPHNE_PROCESSES": "1"},
-            pass_fds=[listener.fileno()],
-            # Signals from a terminal reach this process only, which passes them on once.
-            process_group=0,
-            preexec_fn=die_with_parent,
-        )
+        # A socket of its own, and the child the only holder: if it dies, the connections
+        # waiting in its queue are refused rather than left for nobody to accept.
+        with listening_socket(address, shared=True) as listener:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "realtime.serve", "--fd", str(listener.fileno())]
+                + daphne_arguments,
+                env={**os.environ, "DAPHNE_PROCESSES": "1"},
+                pass_fds=[listener.fileno()],
+                # Signals from a terminal reach this process only, which passes them on once.
+                process_group=0,
+                preexec_fn=die_with_parent,
+            )
         children[child.pid] = (child, time.monotonic())
 
     def stop(*_):
@@ -145,8 +156,8 @@ def supervise(count, arguments):
     return status
 
 
-def listen(arguments):
-    """The socket daphne's -b and -p name, bound here, and daphne's arguments to use it."""
+def address_of(arguments):
+    """The address daphne's -b and -p name, and daphne's other arguments."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("-b", "--bind", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=8000)
@@ -155,16 +166,25 @@ def listen(arguments):
     known, rest = parser.parse_known_args(arguments)
     if known.elsewhere:
         sys.exit(
-            "realtime.serve shares one -b/-p socket between DAPHNE_PROCESSES daphnes; "
+            "realtime.serve runs DAPHNE_PROCESSES daphnes on one -b/-p address; "
             "for a unix socket, a file descriptor or an endpoint, set DAPHNE_PROCESSES=1."
         )
     if ":" in known.bind:  # Twisted adopts a passed socket as IPv4 only
         sys.exit("realtime.serve: for an IPv6 address, set DAPHNE_PROCESSES=1.")
+    return (known.bind, known.port), rest
+
+
+def listening_socket(address, shared):
+    """A socket listening on address; shared, one of several there, among which the
+    kernel spreads new connections evenly (one socket that all accept from would let
+    Twisted, accepting a hundred at a time, give a burst to one daphne)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((known.bind, known.port))
+    if shared:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(address)
     listener.listen(socket.SOMAXCONN)
-    return listener, ["--fd", str(listener.fileno()), *rest]
+    return listener
 
 
 def die_with_parent():

@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 
@@ -69,6 +70,29 @@ def test_a_number_of_daphnes_that_is_not_a_count_is_refused(count, monkeypatch):
 
 def test_several_daphnes_need_a_tcp_address_they_can_share():
     with pytest.raises(SystemExit, match="DAPHNE_PROCESSES=1"):
-        serve.listen(["-u", "/run/daphne.sock", "project.asgi:application"])
+        serve.address_of(["-u", "/run/daphne.sock", "project.asgi:application"])
     with pytest.raises(SystemExit, match="IPv6"):
-        serve.listen(["-b", "::", "-p", "8000", "project.asgi:application"])
+        serve.address_of(["-b", "::", "-p", "8000", "project.asgi:application"])
+
+
+def test_several_daphnes_are_for_linux(settings, monkeypatch):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}
+    }
+    monkeypatch.setattr(sys, "platform", "darwin")
+
+    monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
+    assert serve.processes_wanted() == 1
+    monkeypatch.setenv("DAPHNE_PROCESSES", "2")
+    with pytest.raises(SystemExit, match="needs Linux"):
+        serve.processes_wanted()
+
+
+def test_an_address_in_use_is_refused_before_any_daphne_starts():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}"):
+            serve.supervise(2, ["-b", "127.0.0.1", "-p", str(port), "project.asgi:application"])
