@@ -35,10 +35,18 @@ PR_SET_PDEATHSIG = 1
 
 def main():
     count = processes_wanted()
+    address, daphne_arguments = address_of(sys.argv[1:])
+    if count > 1 and address is None:
+        if "DAPHNE_PROCESSES" in os.environ:
+            sys.exit(
+                "realtime.serve runs several daphnes on an IPv4 -b/-p address only; for a "
+                "unix socket, a file descriptor, an endpoint or IPv6, set DAPHNE_PROCESSES=1."
+            )
+        count = 1
     if count == 1:
         run_daphne()
     else:
-        sys.exit(supervise(count, sys.argv[1:]))
+        sys.exit(supervise(count, address, daphne_arguments))
 
 
 def run_daphne():
@@ -91,9 +99,8 @@ def usable_cpus(quota_file=CPU_QUOTA):
         return cpus or 1
 
 
-def supervise(count, arguments):
-    """Run count daphnes on one address until a signal stops them; the exit code."""
-    address, daphne_arguments = address_of(arguments)
+def supervise(count, address, daphne_arguments):
+    """Run count daphnes on address until a signal stops them; the exit code."""
     try:  # a server already there, ours or not, would share the address unnoticed
         listening_socket(address, shared=False).close()
     except OSError as error:
@@ -115,6 +122,8 @@ def supervise(count, arguments):
                 preexec_fn=die_with_parent,
             )
         children[child.pid] = (child, time.monotonic())
+        if stopping:  # the signal came while it started
+            child.send_signal(signal.SIGTERM)
 
     def stop(*_):
         nonlocal stopping
@@ -157,20 +166,17 @@ def supervise(count, arguments):
 
 
 def address_of(arguments):
-    """The address daphne's -b and -p name, and daphne's other arguments."""
+    """The IPv4 address daphne's -b and -p name (None if daphne is to listen elsewhere),
+    and daphne's other arguments."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("-b", "--bind", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=8000)
     for elsewhere in ("-u", "--unix-socket", "--fd", "-e", "--endpoint"):
         parser.add_argument(elsewhere, dest="elsewhere", action="append")
     known, rest = parser.parse_known_args(arguments)
-    if known.elsewhere:
-        sys.exit(
-            "realtime.serve runs DAPHNE_PROCESSES daphnes on one -b/-p address; "
-            "for a unix socket, a file descriptor or an endpoint, set DAPHNE_PROCESSES=1."
-        )
-    if ":" in known.bind:  # Twisted adopts a passed socket as IPv4 only
-        sys.exit("realtime.serve: for an IPv6 address, set DAPHNE_PROCESSES=1.")
+    # Twisted adopts a passed socket as IPv4 only.
+    if known.elsewhere or ":" in known.bind:
+        return None, arguments
     return (known.bind, known.port), rest
 
 

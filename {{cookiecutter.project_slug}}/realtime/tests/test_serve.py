@@ -68,17 +68,30 @@ def test_a_number_of_daphnes_that_is_not_a_count_is_refused(count, monkeypatch):
         serve.processes_wanted()
 
 
-def test_several_daphnes_need_a_tcp_address_they_can_share():
-    with pytest.raises(SystemExit, match="DAPHNE_PROCESSES=1"):
-        serve.address_of(["-u", "/run/daphne.sock", "project.asgi:application"])
-    with pytest.raises(SystemExit, match="IPv6"):
-        serve.address_of(["-b", "::", "-p", "8000", "project.asgi:application"])
+@pytest.fixture
+def redis_layer(settings):
+    """Settings whose groups reach every process, as production's do."""
+    pubsub = "channels_redis.pubsub.RedisPubSubChannelLayer"
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": pubsub}}
 
 
-def test_several_daphnes_are_for_linux(settings, monkeypatch):
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"}
-    }
+def test_a_unix_socket_or_ipv6_means_one_daphne_and_refuses_more(redis_layer, monkeypatch):
+    started = []
+    monkeypatch.setattr(serve, "run_daphne", lambda: started.append("one daphne"))
+    monkeypatch.setattr(serve, "usable_cpus", lambda: 2)
+    for arguments in (["-u", "/run/daphne.sock"], ["-b", "::", "-p", "8000"]):
+        monkeypatch.setattr(sys, "argv", ["serve", *arguments, "project.asgi:application"])
+        monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
+        serve.main()
+
+        monkeypatch.setenv("DAPHNE_PROCESSES", "2")
+        with pytest.raises(SystemExit, match="set DAPHNE_PROCESSES=1"):
+            serve.main()
+
+    assert started == ["one daphne", "one daphne"]
+
+
+def test_several_daphnes_are_for_linux(redis_layer, monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
 
     monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
@@ -95,4 +108,4 @@ def test_an_address_in_use_is_refused_before_any_daphne_starts():
         port = taken.getsockname()[1]
 
         with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}"):
-            serve.supervise(2, ["-b", "127.0.0.1", "-p", str(port), "project.asgi:application"])
+            serve.supervise(2, ("127.0.0.1", port), ["project.asgi:application"])
