@@ -100,7 +100,8 @@ class Server:
         """SIGKILL to the process and every process it started, as when the machine
         fails: none of them can say goodbye or start another."""
         os.kill(self.process.pid, signal.SIGSTOP)
-        for pid in process_tree(self.process.pid):
+        # Children first: their parent's death would send them SIGTERM.
+        for pid in reversed(process_tree(self.process.pid)):
             os.kill(pid, signal.SIGKILL)
         self.process.wait()
 

@@ -6,14 +6,14 @@ project cannot choose the loop from there. This sets uvloop's policy first (when
 uvloop is installed; it has no Windows build), then runs daphne's command line.
 `daphne ...` still serves the project, on asyncio's loop, in one process.
 
-daphne runs on one core. With DAPHNE_PROCESSES above 1 (by default, on Linux, the
-cores this process may use, container quota included), this process runs that many
-daphnes on the `-b`/`-p` address, each on a socket of its own (SO_REUSEPORT: the
-kernel spreads connections evenly), where Channels' deployment docs have several
-daphnes share one `--fd` socket. It passes SIGTERM and SIGINT on to them and replaces
-one that dies, unless it failed as it started (an error exit within STARTUP_SECONDS):
-then the deploy is broken, so it stops them all and exits with an error for the
-platform to report.
+daphne runs on one core. With DAPHNE_PROCESSES above 1 (by default, on Linux with
+DJANGO_SETTINGS_MODULE set, as in production, the cores this process may use,
+container quota included), this process runs that many daphnes on the `-b`/`-p`
+address, each on a socket of its own (SO_REUSEPORT: the kernel spreads connections
+evenly), where Channels' deployment docs have several daphnes share one `--fd`
+socket. It passes SIGTERM and SIGINT on to them and replaces one that dies, unless
+it failed as it started (an error exit within STARTUP_SECONDS): then the deploy is
+broken, so it stops them all and exits with an error for the platform to report.
 """
 
 import argparse
@@ -66,13 +66,15 @@ def run_daphne():
 def processes_wanted():
     configured = os.environ.get("DAPHNE_PROCESSES", "").strip()
     if not configured:
-        several = sys.platform == "linux" and shares_groups_across_processes()
+        # Without DJANGO_SETTINGS_MODULE, asgi.py runs the development settings: one daphne.
+        chosen = "DJANGO_SETTINGS_MODULE" in os.environ
+        several = sys.platform == "linux" and chosen and not in_memory_layer()
         return usable_cpus() if several else 1
     if not configured.isdigit() or int(configured) < 1:
         sys.exit(f"DAPHNE_PROCESSES must be a whole number of at least 1, not {configured!r}.")
     if configured != "1" and sys.platform != "linux":
         sys.exit("DAPHNE_PROCESSES above 1 needs Linux, whose SO_REUSEPORT spreads connections.")
-    if configured != "1" and not shares_groups_across_processes():
+    if configured != "1" and in_memory_layer():
         sys.exit(
             f"DAPHNE_PROCESSES={configured}, but the in-memory channel layer lives inside one "
             "process: a chat message would reach only the sockets of the daphne it arrived "
@@ -81,11 +83,14 @@ def processes_wanted():
     return int(configured)
 
 
-def shares_groups_across_processes():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings.development")
+def in_memory_layer():
+    """Whether the settings' channel layer is the in-memory one, whose groups stay inside
+    one process (not known, so False, without DJANGO_SETTINGS_MODULE)."""
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        return False
     from django.conf import settings
 
-    return not settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
+    return settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
 
 
 def usable_cpus(quota_file=CPU_QUOTA):

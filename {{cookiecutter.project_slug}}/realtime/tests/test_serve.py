@@ -37,21 +37,22 @@ def test_the_procfiles_daphne_runs_on_uvloop():
     assert result.stdout.splitlines()[-1].startswith("uvloop")
 
 
-def test_a_container_cpu_quota_lowers_the_number_of_daphnes(tmp_path):
-    cores = len(os.sched_getaffinity(0))
+def test_a_container_cpu_quota_lowers_the_number_of_daphnes(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     quota = tmp_path / "cpu.max"
 
     quota.write_text("max 100000\n")  # no quota
-    assert serve.usable_cpus(quota) == cores
+    assert serve.usable_cpus(quota) == 4
     quota.write_text("50000 100000\n")  # half a core
     assert serve.usable_cpus(quota) == 1
     quota.write_text("150000 100000\n")
-    assert serve.usable_cpus(quota) == min(cores, 2)
-    assert serve.usable_cpus(tmp_path / "no-cgroup-v2") == cores
+    assert serve.usable_cpus(quota) == 2
+    assert serve.usable_cpus(tmp_path / "no-cgroup-v2") == 4
 
 
 def test_several_daphnes_are_refused_with_the_in_memory_layer(settings, monkeypatch):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    monkeypatch.setattr(sys, "platform", "linux")
 
     monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
     assert serve.processes_wanted() == 1
@@ -79,6 +80,7 @@ def test_a_unix_socket_or_ipv6_means_one_daphne_and_refuses_more(redis_layer, mo
     started = []
     monkeypatch.setattr(serve, "run_daphne", lambda: started.append("one daphne"))
     monkeypatch.setattr(serve, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(sys, "platform", "linux")
     for arguments in (["-u", "/run/daphne.sock"], ["-b", "::", "-p", "8000"]):
         monkeypatch.setattr(sys, "argv", ["serve", *arguments, "project.asgi:application"])
         monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
@@ -89,6 +91,17 @@ def test_a_unix_socket_or_ipv6_means_one_daphne_and_refuses_more(redis_layer, mo
             serve.main()
 
     assert started == ["one daphne", "one daphne"]
+
+
+def test_one_daphne_serves_the_development_settings_by_default(redis_layer, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
+    monkeypatch.setattr(serve, "usable_cpus", lambda: 2)
+    assert serve.processes_wanted() == 2
+
+    # asgi.py's default: the development settings.
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
+    assert serve.processes_wanted() == 1
 
 
 def test_several_daphnes_are_for_linux(redis_layer, monkeypatch):
