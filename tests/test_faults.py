@@ -56,6 +56,24 @@ def test_long_poll_answers_503_while_redis_is_away(stack, redis_server):
     assert "Traceback" not in stack.daphne.output()
 
 
+def test_readiness_follows_redis_while_liveness_stays(stack, redis_server):
+    def states():
+        ready = requests.get(f"{stack.url}/readyz/", timeout=10)
+        live = requests.get(f"{stack.url}/healthz/", timeout=10)
+        return ready.status_code, ready.json(), live.status_code
+
+    before = states()
+    redis_server.stop()
+    during = states()
+    redis_server.start()
+    after = states()
+
+    assert before == (200, {"database": "ok", "redis": "ok"}, 200)
+    assert during == (503, {"database": "ok", "redis": "unavailable"}, 200)
+    assert after == before
+    assert "Not ready: redis does not answer" in stack.daphne.output()
+
+
 def test_jobs_sent_while_the_worker_is_down_all_run_when_it_returns(stack, tmp_path):
     stack.worker.stop()
     uploads = [png_bytes(rgb=(n, 0, 0)) for n in range(5)]

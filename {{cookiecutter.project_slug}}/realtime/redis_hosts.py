@@ -60,3 +60,13 @@ def sync_client(host):
         return redis.Redis.from_url(host.pop("address"), **host)
     sentinel = Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
     return sentinel.master_for(host.pop("master_name"), **host)
+
+
+def answers(host, timeout):
+    """Whether the Redis server of one host entry answers PING within timeout seconds."""
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry_on_error": []}
+    client = sync_client({**host, **options})
+    try:
+        return client.ping()
+    finally:
+        client.close()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
     # Tickets for websockets without the session cookie (realtime/tickets.py).
     path("realtime/", include("realtime.urls")),
 {%- if cookiecutter.use_chat %}

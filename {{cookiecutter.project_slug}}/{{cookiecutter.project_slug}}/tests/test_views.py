@@ -1,8 +1,14 @@
-"""The home page, and the health check page that the Dockerfile's HEALTHCHECK asks for."""
+"""The home page, the liveness check the Dockerfile's HEALTHCHECK asks for, and the
+readiness check."""
+
+import socket
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.db import OperationalError
 from django.urls import reverse
+
+from {{ cookiecutter.project_slug }} import views
 
 
 @pytest.mark.django_db
@@ -44,3 +50,65 @@ def test_healthz_needs_the_forwarded_proto_header_under_production_security(clie
     assert plain.status_code == 301
     assert unknown_host.status_code == 400
     assert as_the_check_asks.status_code == 200
+
+
+@pytest.fixture
+def redis_layers(settings):
+    """settings.CHANNEL_LAYERS with both layers on the Redis servers given."""
+
+    def use(*urls):
+        hosts = [{"address": url} for url in urls]
+        backend = "channels_redis.pubsub.RedisPubSubChannelLayer"
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": backend, "CONFIG": {"hosts": hosts}},
+            "workers": {"BACKEND": "realtime.jobs.JobChannelLayer", "CONFIG": {"hosts": hosts}},
+        }
+
+    return use
+
+
+@pytest.mark.django_db
+def test_readyz_answers_ok_while_the_database_and_redis_answer(client, redis_layers, redis_url):
+    redis_layers(redis_url)
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "redis": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_without_redis_layers_checks_the_database_only(client):
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_answers_503_naming_a_redis_server_that_does_not_answer(
+    client, redis_layers, redis_url, caplog
+):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nobody = f"redis://127.0.0.1:{closed.getsockname()[1]}/0"
+    redis_layers(redis_url, nobody)  # two shards, one gone
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "redis": "unavailable"}
+    assert "Connection refused" in caplog.text  # the reason is logged, not answered
+    assert "refused" not in response.content.decode()
+
+
+def test_readyz_answers_503_when_the_database_does_not_answer(client, monkeypatch):
+    def database_down():
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(views, "database_answers", database_down)
+
+    response = client.get(reverse("readyz"))
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "unavailable"}
