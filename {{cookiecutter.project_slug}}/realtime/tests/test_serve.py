@@ -50,17 +50,6 @@ def test_a_container_cpu_quota_lowers_the_number_of_daphnes(tmp_path, monkeypatc
     assert serve.usable_cpus(tmp_path / "no-cgroup-v2") == 4
 
 
-def test_several_daphnes_are_refused_with_the_in_memory_layer(settings, monkeypatch):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    monkeypatch.setattr(sys, "platform", "linux")
-
-    monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
-    assert serve.processes_wanted() == 1
-    monkeypatch.setenv("DAPHNE_PROCESSES", "2")
-    with pytest.raises(SystemExit, match="in-memory channel layer"):
-        serve.processes_wanted()
-
-
 @pytest.mark.parametrize("count", ["0", "two", "-1"])
 def test_a_number_of_daphnes_that_is_not_a_count_is_refused(count, monkeypatch):
     monkeypatch.setenv("DAPHNE_PROCESSES", count)
@@ -104,13 +93,24 @@ def test_one_daphne_serves_the_development_settings_by_default(redis_layer, monk
     assert serve.processes_wanted() == 1
 
 
-def test_several_daphnes_are_for_linux(redis_layer, monkeypatch):
-    monkeypatch.setattr(sys, "platform", "darwin")
+@pytest.mark.parametrize(
+    ("backend", "platform", "refusal"),
+    [
+        ("channels.layers.InMemoryChannelLayer", "linux", "in-memory channel layer"),
+        ("channels_redis.pubsub.RedisPubSubChannelLayer", "darwin", "needs Linux"),
+    ],
+)
+def test_one_daphne_by_default_and_no_more_where_several_would_fail(
+    backend, platform, refusal, settings, monkeypatch
+):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": backend}}
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(serve, "usable_cpus", lambda: 2)
 
     monkeypatch.delenv("DAPHNE_PROCESSES", raising=False)
     assert serve.processes_wanted() == 1
     monkeypatch.setenv("DAPHNE_PROCESSES", "2")
-    with pytest.raises(SystemExit, match="needs Linux"):
+    with pytest.raises(SystemExit, match=refusal):
         serve.processes_wanted()
 
 
