@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import connect
 
-from tests.servers import process_tree
+from tests.servers import memory_kib
 
 
 @dataclass
@@ -133,24 +133,14 @@ async def storm(target, count, rooms=100):
     return {"connections_per_second": count / elapsed}
 
 
-def rss_kib(pid):
-    """The resident memory of pid and its descendants."""
-    total = 0
-    for process in process_tree(pid):
-        for line in open(f"/proc/{process}/status"):
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
-
-
 async def idle(target, count, daphne_pid, per_room=10):
     """Memory per idle connection in the daphne process, and whether all stay open."""
     warm = await connect_all(target, ["warmup"], 10)  # first-connection imports and caches
-    before = rss_kib(daphne_pid)
+    before = memory_kib(daphne_pid)
     names = [f"idle{number}" for number in range(count // per_room)]
     sockets = await connect_all(target, names, per_room)
     await asyncio.sleep(10)
-    after = rss_kib(daphne_pid)
+    after = memory_kib(daphne_pid)
     everyone = [socket for members in sockets.values() for socket in members]
     pongs = await asyncio.gather(*(socket.ping() for socket in everyone), return_exceptions=True)
     answered = await asyncio.gather(

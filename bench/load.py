@@ -21,18 +21,11 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from tests.bakery import bake, generated_python
-from tests.servers import UNLIMITED_CLIENTS, Processes, RedisServer, clean_environment
+from tests.servers import UNLIMITED_CLIENTS, Processes, RedisServer, clean_environment, memory_kib
 
 MESSAGES = 2
 SEND_WINDOW = 30.0
 DELIVERY_DEADLINE = 180.0
-
-
-def rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 class Client:
@@ -82,7 +75,7 @@ async def run_load(port, rooms, per_room, daphne_pid):
     origin = f"http://127.0.0.1:{port}"
     clients = [Client(room, number) for room in range(rooms) for number in range(per_room)]
     progress = Progress(len(clients))
-    memory_before = rss_kib(daphne_pid)
+    memory_before = memory_kib(daphne_pid)
     started = time.monotonic()
     tasks = [
         asyncio.create_task(
@@ -100,7 +93,7 @@ async def run_load(port, rooms, per_room, daphne_pid):
     except TimeoutError:
         pass  # the clients that failed say why in their results
     connected_after = time.monotonic() - started
-    memory_connected = rss_kib(daphne_pid)
+    memory_connected = memory_kib(daphne_pid)
     progress.start_sending.set()
     send_started = time.monotonic()
     results = await asyncio.gather(*tasks, return_exceptions=True)

@@ -47,6 +47,7 @@ from tests.servers import (
     RedisServer,
     clean_environment,
     free_port,
+    process_tree,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -261,7 +262,7 @@ def long_poll(stack, rounds):
 def cpu_seconds(pid):
     """CPU time of pid and its descendants."""
     total = 0
-    for process in chat_load.process_tree(pid):
+    for process in process_tree(pid):
         fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")

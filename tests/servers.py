@@ -42,6 +42,17 @@ def process_tree(pid):
     return [pid, *(descendant for child in children for descendant in process_tree(child))]
 
 
+def memory_kib(pid, field="VmRSS"):
+    """A memory field of /proc/<pid>/status (VmRSS, VmHWM...), in KiB, summed over pid
+    and its descendants."""
+    total = 0
+    for process in process_tree(pid):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                total += int(line.split()[1])
+    return total
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

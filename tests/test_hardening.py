@@ -7,7 +7,6 @@ import socket
 import sqlite3
 import threading
 import time
-from pathlib import Path
 
 import requests
 from websockets.asyncio.client import connect
@@ -22,21 +21,15 @@ from clients import (
     thumbnail_reports,
 )
 from images import png_bytes
-from servers import UNLIMITED_CLIENTS, process_tree
+from servers import UNLIMITED_CLIENTS, memory_kib
 
 MiB = 1024 * 1024
 
 
 def resident_memory(process):
-    """(now, peak) resident memory of a process and the daphnes it runs, in MiB, from
-    /proc (the peak adds each one's own peak)."""
-    totals = [0, 0]
-    for pid in process_tree(process.pid):
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-        status = dict(line.split(":", 1) for line in lines)
-        for index, key in enumerate(("VmRSS", "VmHWM")):
-            totals[index] += int(status[key].split()[0]) / 1024
-    return tuple(totals)
+    """(now, peak) resident memory of a process and the daphnes it runs, in MiB (the peak
+    adds each one's own peak)."""
+    return tuple(memory_kib(process.pid, field) / 1024 for field in ("VmRSS", "VmHWM"))
 
 
 def request_head(method, path, headers):
