@@ -1,5 +1,7 @@
-"""Drop the sample apps that were not chosen, write .env, say what to do next."""
+"""Drop the sample apps that were not chosen, write uv.lock and .env, say what to do next."""
 
+import bisect
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -12,16 +14,24 @@ SAMPLE_APPS = {
 }
 CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
 DATABASE = {{ cookiecutter.database | tojson }}
+# uv.lock of each combination of the options that change the dependencies, as uv wrote it
+# for the default project name (hooks/update_locks.py makes them).
+LOCKS = Path(".uv-locks")
+LOCKED_PACKAGE = "\n[[package]]\n"
 
 NEXT_STEPS = """
 Your project is in ./{slug}. Next steps:
 
     cd {slug}
-    python3 -m venv .venv && . .venv/bin/activate
-    pip install -e ".[dev]"
+    uv sync --extra dev && . .venv/bin/activate
     python manage.py migrate
     honcho -f Procfile.dev start    # {processes}; open http://127.0.0.1:8000/
     pytest                          # the project's own tests
+
+uv (https://docs.astral.sh/uv/) installs the versions of uv.lock. pip works too, with
+the newest versions pyproject.toml allows: in place of the uv sync line,
+
+    python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]"
 """
 # What each process of Procfile.dev is, as the next steps name it.
 PROCESS_NAMES = {"redis": "Redis", "web": "daphne", "worker": "the worker"}
@@ -53,6 +63,39 @@ def remove_redis_files():
     Path("realtime", "tests", "test_redis_layer.py").unlink()
 
 
+def remove_unused_manifests():
+    """Kubernetes manifests of what this project does not run; kustomization.yaml lists
+    the others."""
+    # The same condition as compose.yaml's worker service.
+    worker = SAMPLE_APPS["thumbnails"] and CHANNEL_LAYER != "in_memory"
+    unused = {
+        "worker-deployment.yaml": not worker,
+        "media-pvc.yaml": not SAMPLE_APPS["thumbnails"],
+        "data-pvc.yaml": DATABASE != "sqlite",
+    }
+    for name, remove in unused.items():
+        if remove:
+            Path("deploy", "kubernetes", name).unlink()
+
+
+def write_uv_lock():
+    """uv.lock: the lock of this bake's options, its own package renamed after the project
+    and moved to where uv sorts it, so that `uv lock` finds nothing to change."""
+    apps = [app for app in ("thumbnails", "chat") if SAMPLE_APPS[app]]
+    header, *packages = (LOCKS / ("-".join([DATABASE, *apps]) + ".lock")).read_text().split(
+        LOCKED_PACKAGE
+    )
+    shutil.rmtree(LOCKS)
+    [project] = [package for package in packages if '\nsource = { editable = "." }\n' in package]
+    packages.remove(project)
+    # The project's name as uv normalizes it (PEP 503): my_site is my-site.
+    name = re.sub(r"[-_.]+", "-", PROJECT_SLUG).lower()
+    project = re.sub(r'\Aname = "[^"]*"', f'name = "{name}"', project)
+    names = [package.split('"', 2)[1] for package in packages]
+    packages.insert(bisect.bisect(names, name), project)
+    Path("uv.lock").write_text(LOCKED_PACKAGE.join([header, *packages]))
+
+
 def procfile_processes():
     """What `honcho -f Procfile.dev start` runs in this project, in order."""
     names = [
@@ -79,6 +122,8 @@ if __name__ == "__main__":
     remove_unchosen_apps()
     if CHANNEL_LAYER == "in_memory":
         remove_redis_files()
+    remove_unused_manifests()
+    write_uv_lock()
     write_dotenv()
     print(NEXT_STEPS.format(slug=PROJECT_SLUG, processes=spoken_list(procfile_processes())))
     if DATABASE == "postgresql":

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from uv import find_uv_bin
 
-from servers import Processes
+from bakery import uv_variables
+from servers import Processes, clean_environment
 
 BAKES = {
     "default": {},
@@ -39,8 +41,8 @@ def bake_case(request, baked):
     return options, baked(**options)
 
 
-def run(command, **kwargs):
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, **kwargs)
+def run(command, timeout=120, **kwargs):
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 def instructions(project):
@@ -56,8 +58,11 @@ def only(project, keyword):
 
 
 def image_env(project):
-    """The variables the Dockerfile's ENV sets."""
-    return dict(item.split("=", 1) for item in shlex.split(only(project, "ENV")))
+    """The variables the Dockerfile's ENV sets, but PATH: the image puts uv's /app/.venv
+    first, where the tests have the virtualenv they run the bake with."""
+    variables = dict(item.split("=", 1) for item in shlex.split(only(project, "ENV")))
+    assert variables.pop("PATH") == "/app/.venv/bin:$PATH"
+    return variables
 
 
 def health_check(project):
@@ -69,6 +74,15 @@ def collectstatic_step(project):
     runs = [arguments for key, arguments in instructions(project) if key == "RUN"]
     (command,) = [part for step in runs for part in step.split("&&") if "collectstatic" in part]
     return command.strip()
+
+
+def uv_sync_steps(project):
+    """The uv sync commands among the Dockerfile's RUN steps, without their cache mounts."""
+    runs = [arguments for key, arguments in instructions(project) if key == "RUN"]
+    commands = [part.strip() for step in runs for part in step.split("&&")]
+    return [
+        re.sub(r"^(--mount=\S+\s+)+", "", command) for command in commands if "uv sync" in command
+    ]
 
 
 def services(project):
@@ -192,3 +206,40 @@ def test_collectstatic_step_needs_only_its_throwaway_key(baked, project_env, tmp
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert (context / "staticfiles" / "admin").is_dir()
+
+
+@pytest.mark.timeout(600)
+def test_image_installs_the_locked_dependencies_without_the_dev_extra(baked, tmp_path):
+    """The image's two uv sync steps, run here into a virtualenv of their own: the first
+    with only what the Dockerfile copies before it, the second in the whole context."""
+    source = baked()
+    assert "COPY pyproject.toml uv.lock ./" in (source / "Dockerfile").read_text()
+    dependencies_only = tmp_path / "dependencies"
+    dependencies_only.mkdir()
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copyfile(source / name, dependencies_only / name)
+    context = shutil.copytree(source, tmp_path / source.name, ignore=shutil.ignore_patterns(".env"))
+    environment = tmp_path / "venv"
+    env = clean_environment(
+        **image_env(source) | uv_variables(), UV_PROJECT_ENVIRONMENT=str(environment)
+    )
+    uv_dir = tmp_path / "bin"  # uv alone, as the image's /bin has it
+    uv_dir.mkdir()
+    (uv_dir / "uv").symlink_to(find_uv_bin())
+    env["PATH"] = f"{uv_dir}:{env['PATH']}"
+    steps = uv_sync_steps(source)
+    assert steps == ["uv sync --locked --no-install-project", "uv sync --locked"]
+
+    for step, cwd in zip(steps, (dependencies_only, context), strict=True):
+        result = run(shlex.split(step), cwd=cwd, env=env, timeout=300)
+        assert result.returncode == 0, f"{step}:\n{result.stderr}"
+
+    listing = (
+        "import importlib.metadata as m; print(*(d.metadata['Name'] for d in m.distributions()))"
+    )
+    installed = run([environment / "bin" / "python", "-c", listing], env=env).stdout.split()
+    assert {"Django", "daphne", "channels"} <= set(installed)
+    assert not {"pytest", "mypy", "ruff", "honcho"} & set(installed)
+    env["PATH"] = f"{environment / 'bin'}:{env['PATH']}"  # the image's ENV PATH
+    collected = run(collectstatic_step(context), shell=True, cwd=context, env=env)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
