@@ -91,6 +91,66 @@ def test_pre_commit_fixes_whitespace_old_django_and_formatting(repository, proje
     )
 
 
+# Bakes whose code differs in what mypy sees: the layers, the database, and the samples.
+MYPY_BAKES = {
+    "default": {},
+    "in_memory": {"channel_layer": "in_memory", "use_thumbnails": False},
+    "postgresql": {"database": "postgresql"},
+    "without_samples": {"use_chat": False, "use_notifications": False, "use_thumbnails": False},
+    "redis_queues": {"channel_layer": "redis"},
+}
+
+
+def mypy(project, project_env, tmp_path):
+    """The project's mypy, as pre-commit and CI run it: pyproject.toml says what to check.
+    Its cache goes to tmp_path, leaving the shared bake as it was."""
+    return subprocess.run(
+        ["mypy", "--cache-dir", str(tmp_path / "mypy-cache")],
+        cwd=project,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("options", MYPY_BAKES.values(), ids=MYPY_BAKES)
+def test_mypy_passes_on_a_fresh_bake(baked, project_env, tmp_path, options):
+    result = mypy(baked(**options), project_env, tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_a_type_error(repository, project_env, tmp_path):
+    (repository / "realtime" / "mistyped.py").write_text(
+        'def capacity() -> int:\n    return "a hundred"\n'
+    )
+
+    result = mypy(repository, project_env, tmp_path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "realtime/mistyped.py:2: error: Incompatible return value type" in result.stdout
+
+
+def test_the_mypy_hook_runs_the_projects_mypy(repository, project_env):
+    (repository / "realtime" / "mistyped.py").write_text(
+        'def capacity() -> int:\n    return "a hundred"\n'
+    )
+    git(repository, "add", "--all")
+
+    result = subprocess.run(
+        ["pre-commit", "run", "mypy", "--all-files", "--color=never"],
+        cwd=repository,
+        env=project_env(PRE_COMMIT_HOME=str(PRE_COMMIT_HOME)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "realtime/mistyped.py:2: error: Incompatible return value type" in result.stdout
+
+
 def requirement(lines, name):
     return next(Requirement(line) for line in lines if Requirement(line).name == name)
 

@@ -54,10 +54,13 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
         except InvalidRoomName as error:
             await self.refuse(Refuse(CLOSE_BAD_ROOM_NAME, "bad_room_name", str(error)))
             return
-        if is_members_only(room) and not self.scope["user"].is_authenticated:
-            message = "Log in to join this room."
-            await self.refuse(Refuse(CLOSE_MEMBERS_ONLY, "members_only", message))
-            return
+        if is_members_only(room):
+            user = self.scope["user"]
+            assert user is not None  # AuthMiddlewareStack (asgi.py) puts one in the scope
+            if not user.is_authenticated:
+                message = "Log in to join this room."
+                await self.refuse(Refuse(CLOSE_MEMBERS_ONLY, "members_only", message))
+                return
         self.room, self.group_name, self.user_name = room, room_group_name(room), self.name()
         # Join before reading history: a message in between arrives twice, not never.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
@@ -147,6 +150,7 @@ class ChatConsumer(LayerOutageMixin, MessageConsumer):
 
     def name(self):
         user = self.scope["user"]
+        assert user is not None  # AuthMiddlewareStack (asgi.py) puts one in the scope
         if user.is_authenticated:
             return user.username
         session = self.scope.get("session")

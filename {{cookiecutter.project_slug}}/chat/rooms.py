@@ -72,7 +72,7 @@ def room_group_name(name):
 def looks_like(text):
     """text folded to what it looks like: NFKC, lower case, each character that passes
     for an ASCII one replaced by it (Unicode's confusables data)."""
-    folded = []
+    chars = []
     for char in unicodedata.normalize("NFKC", text).casefold():
         if not char.isascii():
             found = confusables.is_confusable(char, greedy=True) or ()
@@ -83,8 +83,8 @@ def looks_like(text):
                 if len(glyph["c"]) == 1 and glyph["c"].isascii()
             ]
             char = lookalikes[0].casefold() if lookalikes else char
-        folded.append(char)
-    folded = "".join(folded)
+        chars.append(char)
+    folded = "".join(chars)
     for spelling, letter in ASCII_LOOKALIKES.items():
         folded = folded.replace(spelling, letter)
     return folded

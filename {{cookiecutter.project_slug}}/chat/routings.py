@@ -1,4 +1,4 @@
-from django.urls import path
+from realtime.paths import path
 
 from . import consumers
 

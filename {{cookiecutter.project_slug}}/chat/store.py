@@ -46,6 +46,7 @@ def bounded(work):
     a storm of connections one transaction and one round of queries serves many, and
     a lone call still starts at once.
     """
+    batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Batch]
     batches = weakref.WeakKeyDictionary()  # event loop -> its Batch
 
     @functools.wraps(work)

@@ -5,6 +5,7 @@ from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
 
 from realtime.consumers import InvalidQuery, LayerOutageMixin, query_id
+from realtime.draining import until_drain
 from realtime.sessions import identity_of_scope
 
 from .streams import MAX_STREAM_NAME_LENGTH, notifications_after, private, public
@@ -88,7 +89,8 @@ class NotificationPollConsumer(LayerOutageMixin, AsyncHttpConsumer):
         await self.answer([notification])
 
     async def answer_after(self, seconds):
-        await asyncio.sleep(seconds)
+        # A daphne that is stopping answers at once: the client polls again elsewhere.
+        await until_drain(seconds)
         await self.answer([])
 
     async def answer(self, notifications):
@@ -124,7 +126,8 @@ class PublicPollConsumer(NotificationPollConsumer):
     group_name_kwargs = ("stream",)
 
     def stream(self):
-        name = self.scope["url_route"]["kwargs"]["stream"]
+        # The router adds url_route to the scope; types-channels' HTTPScope leaves it out.
+        name = self.scope["url_route"]["kwargs"]["stream"]  # type: ignore[typeddict-item]
         if len(name) > MAX_STREAM_NAME_LENGTH:
             raise BadRequest(f"Stream names are at most {MAX_STREAM_NAME_LENGTH} characters.")
         return public(name)

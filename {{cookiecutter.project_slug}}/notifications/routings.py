@@ -1,5 +1,6 @@
 from channels.auth import AuthMiddlewareStack
-from django.urls import path
+
+from realtime.paths import path
 
 from . import consumers
 

@@ -97,7 +97,9 @@ def wake_from_sync(stream, notification):
 
 
 async def wake(stream, notification):
-    await get_channel_layer().group_send(stream.group_name, wake_event(notification))
+    layer = get_channel_layer()
+    assert layer is not None  # the settings always configure the default layer
+    await layer.group_send(stream.group_name, wake_event(notification))
 
 
 def wake_event(notification):

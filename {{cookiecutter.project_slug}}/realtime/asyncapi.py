@@ -12,14 +12,17 @@ https://www.asyncapi.com/docs/reference/specification/v3.0.0
 
 import inspect
 import re
+from typing import Any
 
 from django.urls import reverse
 from django.urls.resolvers import RoutePattern
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from . import views
 from .messages import MessageConsumer
 from .resolvers import iter_routes
+from .routing import written_route
 from .tickets import Ticket
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -38,12 +41,15 @@ def address(route):
     is a regex (AsyncAPI has no way to say one)."""
     parts, parameters = [], {}
     for pattern in route.patterns:
-        if not isinstance(pattern, RoutePattern) or not isinstance(pattern._route, str):
+        if not isinstance(pattern, RoutePattern):
             return None, {}
-        for match in CONVERTER.finditer(pattern._route):
+        written = written_route(pattern)
+        if not isinstance(written, str):
+            return None, {}
+        for match in CONVERTER.finditer(written):
             converter = match["converter"] or "str"
             parameters[match["name"]] = f"A path segment matched by the {converter} converter."
-        parts.append(CONVERTER.sub(lambda match: "{" + match["name"] + "}", pattern._route))
+        parts.append(CONVERTER.sub(lambda match: "{" + match["name"] + "}", written))
     return "/" + "".join(parts), parameters
 
 
@@ -62,26 +68,24 @@ def document(title, version, application=None):
     """The AsyncAPI document (a dict, ready for json.dumps) of the websocket routes."""
     routes = list(documented_routes(application))
     protocols = [route.consumer.protocol() for route in routes]
-    models = sorted(
-        {
-            (model, mode)
-            for client, server in protocols
-            for models_by_type, mode in ((client, "validation"), (server, "serialization"))
-            for model in models_by_type.values()
-        }
-        | {(Ticket, "serialization")},
-        key=lambda pair: (pair[0].__module__, pair[0].__qualname__, pair[1]),
-    )
+    # Each model with its schema's mode: validation for what clients send,
+    # serialization for what the server sends.
+    pairs: set[tuple[type[BaseModel], JsonSchemaMode]] = {(Ticket, "serialization")}
+    for client, server in protocols:
+        pairs.update((model, "validation") for model in client.values())
+        pairs.update((model, "serialization") for model in server.values())
+    models = sorted(pairs, key=lambda pair: (pair[0].__module__, pair[0].__qualname__, pair[1]))
     refs, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
     channels, operations = {}, {}
     for index, (route, (client, server)) in enumerate(zip(routes, protocols, strict=True)):
         key = channel_id(route, index)
         route_address, parameters = address(route)
         messages = {}
-        for sender, recipient, action, mode, models_by_type in (
+        directions: tuple[tuple[str, str, str, JsonSchemaMode, Any], ...] = (
             ("client", "server", "receive", "validation", client),
             ("server", "client", "send", "serialization", server),
-        ):
+        )
+        for sender, recipient, action, mode, models_by_type in directions:
             for kind, model in models_by_type.items():
                 message_key = f"{sender}-{kind}"
                 messages[message_key] = {

@@ -10,7 +10,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from .resolvers import PROTOCOLS, describe, iter_routes
-from .routing import INNER_ATTRIBUTES, closure_callables, inner_app, is_router
+from .routing import INNER_ATTRIBUTES, closure_callables, inner_app, is_router, written_regex
 
 # Strings a channel-layer group name cannot hold: only ASCII letters, digits, - _ and .
 GROUP_NAME_PROBES = ("é", " ", "/", "%", ":", "@", "+", "~")
@@ -22,7 +22,7 @@ def capture_regex(pattern, kwarg):
         converter = pattern.converters.get(kwarg)
         return converter.regex if converter else None
     if isinstance(pattern, RegexPattern):
-        return named_group_body(pattern._regex, kwarg)
+        return named_group_body(written_regex(pattern), kwarg)
     return None
 
 
@@ -60,10 +60,10 @@ def check_route(route):
         )
         return
     for pattern in route.patterns:
-        if isinstance(pattern, RegexPattern) and not pattern._regex.startswith("^"):
+        regex = written_regex(pattern) if isinstance(pattern, RegexPattern) else None
+        if regex is not None and not regex.startswith("^"):
             yield Warning(
-                f"{route.protocol} route {route.pattern!r}: re_path {pattern._regex!r} has no "
-                "leading '^'.",
+                f"{route.protocol} route {route.pattern!r}: re_path {regex!r} has no leading '^'.",
                 hint="This project's router anchors it anyway, but Channels' URLRouter and "
                 "Django would match it anywhere in the path: add '^' to say what you mean.",
                 id="realtime.W002",

@@ -10,6 +10,7 @@ apps build on it.
 
 import json
 import logging
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from .frames import encode, error_frame
@@ -56,7 +57,21 @@ def query_id(scope, name):
     return int(value)
 
 
-class LayerOutageMixin:
+if TYPE_CHECKING:
+
+    class ConsumerMethods:
+        """For mypy: what LayerOutageMixin calls on the Channels consumer class after it."""
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None: ...
+        async def accept(self, *args: Any, **kwargs: Any) -> None: ...
+        async def close(self, *args: Any, **kwargs: Any) -> None: ...
+        async def send_headers(self, *args: Any, **kwargs: Any) -> None: ...
+
+else:
+    ConsumerMethods = object
+
+
+class LayerOutageMixin(ConsumerMethods):
     """For websocket and HTTP consumers: a channel-layer outage gets a clean answer.
 
     Put it before the Channels consumer class:

@@ -126,7 +126,7 @@ class RedisCounters:
         await self.layer.async_client(key).zrem(f"limits:sockets:{key}", socket)
 
     async def refresh(self, counted):
-        by_host = {}
+        by_host: dict[int, list[tuple[str, str]]] = {}
         for key, socket in counted:
             by_host.setdefault(self.layer.host_index(key), []).append((key, socket))
         for index, pairs in by_host.items():
@@ -237,7 +237,7 @@ class SocketLimit:
         if client != address:  # a client known only by its address has that limit alone
             limits.insert(0, (client, settings.WEBSOCKETS_PER_CLIENT))
         store = counters()
-        admitted = []
+        admitted: list[tuple[str, str]] = []
         try:
             for key, limit in limits:
                 if not await store.admit(key, socket, limit):
@@ -276,7 +276,7 @@ async def refuse(receive, send):
 
 
 # (key, socket) of every socket this process has counted and not yet closed.
-open_sockets = set()
+open_sockets: set[tuple[str, str]] = set()
 
 
 class Keeper:

@@ -116,7 +116,7 @@ class MessageConsumer(AsyncWebsocketConsumer):
     client_messages: dict[str, type[Message]] = {}
     server_messages: dict[str, type[Message]] = {}
     first_message: str | None = None
-    first_message_timeout = 10
+    first_message_timeout: float = 10
     # Set once the first message has been handled, or at once without that step.
     greeted = False
     # Set while a socket on the ticket path has not yet presented its ticket.

@@ -28,6 +28,7 @@ from daphne import http_protocol
 from daphne import server as daphne_server
 from django.conf import settings
 from twisted.internet import reactor
+from twisted.internet.protocol import connectionDone
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ class HeadDeadline(ProtocolWrapper):
         if self.abort_call is None:
             self.abort_call = reactor.callLater(FLUSH_TIMEOUT, self.abortConnection)
 
-    def connectionLost(self, reason):
+    # With the default Twisted's Protocol declares (Twisted always passes a reason).
+    def connectionLost(self, reason=connectionDone):
         self.cancel()
         if self.abort_call is not None and self.abort_call.active():
             self.abort_call.cancel()

@@ -63,8 +63,8 @@ async def is_refused(application, protocol, path):
         if accepted:
             await communicator.disconnect()
         return not accepted
-    communicator = HttpCommunicator(application, "GET", path, headers=BROWSER_HEADERS)
-    return (await communicator.get_response())["status"] == 404
+    request = HttpCommunicator(application, "GET", path, headers=BROWSER_HEADERS)
+    return (await request.get_response())["status"] == 404
 
 
 async def route_table_failures(rows, application):

@@ -43,7 +43,9 @@ def send_to_user(user, frame):
         asyncio.get_running_loop()
     except RuntimeError:
         return group_send_from_sync(group, event)
-    return get_channel_layer().group_send(group, event)
+    layer = get_channel_layer()
+    assert layer is not None  # the settings always configure the default layer
+    return layer.group_send(group, event)
 
 
 def end_user_sockets(pk, code, message):

@@ -26,6 +26,7 @@ import signal
 import socket
 import threading
 import time
+from typing import Any
 
 from channels.db import database_sync_to_async
 
@@ -51,9 +52,10 @@ class ConsumerInstance:
     """
 
     def __init__(self, application, channel):
-        self.inbox = asyncio.Queue()
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.handling = False
-        self.done = None
+        # Resolved once the consumer has handled the message in hand (see handle()).
+        self.done: asyncio.Future[None] | None = None
         self.task = asyncio.ensure_future(
             application({"type": "channel", "channel": channel}, self.receive, self.send)
         )
@@ -61,6 +63,7 @@ class ConsumerInstance:
     async def receive(self):
         if self.handling:
             self.handling = False
+            assert self.done is not None  # handle() made it, then put a message in
             self.done.set_result(None)
         message = await self.inbox.get()
         self.handling = True
@@ -167,7 +170,7 @@ class Worker:
     # Taking and running jobs.
 
     async def slot(self, number):
-        instances = {}
+        instances: dict[str, ConsumerInstance] = {}
         try:
             while (job := await self.next_job()) is not None:
                 self.held[number] = job

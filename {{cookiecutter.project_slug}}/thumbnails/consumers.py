@@ -67,7 +67,8 @@ class ThumbnailWorker(AsyncConsumer):
     """
 
     # No channel of its own on the default layer: only jobs reach it, from runworker.
-    channel_layer_alias = None
+    # (Channels takes None, for no layer; types-channels declares a str only.)
+    channel_layer_alias = None  # type: ignore[assignment]
 
     @classmethod
     def resend_lost_jobs(cls):

@@ -19,6 +19,8 @@ class Image(models.Model):
     # guest the browser session (realtime.sessions.identity_of()).
     uploader = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Not stored: whether the visitor may delete it, set by the index view for its page.
+    deletable: bool
 
     def __str__(self):
         return self.original.name

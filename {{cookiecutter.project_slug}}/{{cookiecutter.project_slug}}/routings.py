@@ -2,6 +2,8 @@
 
 asgi.py serves these through realtime.routing.URLRouter, which understands include().
 """
+
+from typing import TYPE_CHECKING
 {%- if cookiecutter.use_chat or cookiecutter.use_notifications %}
 
 from django.urls import include, path
@@ -11,7 +13,12 @@ from django.urls import include, path
 from thumbnails.routings import channel_routes as thumbnails_channel_routes
 {%- endif %}
 
-websocket_urlpatterns = [
+if TYPE_CHECKING:
+    # The apps Channels' ChannelNameRouter takes (a name of types-channels' stubs).
+    from channels.utils import _ChannelApplication
+    from django.urls import URLPattern, URLResolver
+
+websocket_urlpatterns: "list[URLPattern | URLResolver]" = [
     # One include() per app, each app keeping its own routings.py.
 {%- if cookiecutter.use_chat %}
     path("ws/chat/", include("chat.routings")),
@@ -19,7 +26,7 @@ websocket_urlpatterns = [
 ]
 
 # Served before Django's views; anything else goes to Django.
-http_urlpatterns = [
+http_urlpatterns: "list[URLPattern | URLResolver]" = [
     # One include() per app, each app keeping its own routings.py.
 {%- if cookiecutter.use_notifications %}
     path("notifications/", include("notifications.routings")),
@@ -27,7 +34,7 @@ http_urlpatterns = [
 ]
 
 # Channel names that `manage.py runworker` listens on, mapped to worker consumers.
-channel_routes = {
+channel_routes: "dict[str, _ChannelApplication]" = {
     # Each worker app adds its own channel_routes.
 {%- if cookiecutter.use_thumbnails %}
     **thumbnails_channel_routes,

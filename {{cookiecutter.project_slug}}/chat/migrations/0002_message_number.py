@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def number_messages(apps, schema_editor):
     Message = apps.get_model("chat", "Message")
-    numbers = {}
+    numbers: dict[str, int] = {}
     for message in Message.objects.order_by("id").only("id", "room").iterator():
         numbers[message.room] = numbers.get(message.room, 0) + 1
         Message.objects.filter(id=message.id).update(number=numbers[message.room])

@@ -247,7 +247,12 @@ async def test_a_broadcast_is_encoded_once_whatever_the_audience(join, monkeypat
         for _ in range(len(sockets) - index - 1):
             await socket.receive_json_from()  # the later joiners' presence
     calls = []
-    monkeypatch.setattr(consumers, "encode", lambda frame: calls.append(frame) or "{}")
+
+    def counting_encode(frame):
+        calls.append(frame)
+        return "{}"
+
+    monkeypatch.setattr(consumers, "encode", counting_encode)
 
     await post(sockets[0], "hello")
     for socket in sockets:

@@ -3,7 +3,7 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import HttpCommunicator
 from django.contrib.auth.models import User
 
@@ -18,7 +18,9 @@ def short_timeout(settings):
 
 
 def group_members(stream):
-    return get_channel_layer().groups.get(public(stream).group_name, {})
+    layer = get_channel_layer()
+    assert isinstance(layer, InMemoryChannelLayer)  # the test settings' layer
+    return layer.groups.get(public(stream).group_name, {})
 
 
 async def wait_until_polling(stream):

@@ -4,9 +4,9 @@ MessageConsumer that says who it takes its client to be."""
 import pytest
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter
-from django.urls import path
 
 from ..messages import Message, MessageConsumer
+from ..paths import path
 from ..routing import URLRouter
 from ..security import AllowedHostsOriginValidator
 
@@ -17,6 +17,7 @@ class WhoAmI(MessageConsumer):
 
     async def on_whoami(self, message):
         user = self.scope["user"]
+        assert user is not None  # the auth stack around it puts one in the scope
         name = user.get_username() if user.is_authenticated else None
         await self.send_frame({"type": "you", "user": name})
 

@@ -1,9 +1,12 @@
 """Consumers for routing tests: they accept everything and keep the scope they saw."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-seen_scopes = []
+seen_scopes: list[Mapping[str, Any]] = []
 
 
 class RecordingConsumer(AsyncWebsocketConsumer):

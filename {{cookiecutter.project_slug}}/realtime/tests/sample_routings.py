@@ -1,7 +1,6 @@
 """An app's routings.py, included by dotted path in the routing tests."""
 
-from django.urls import path
-
+from ..paths import path
 from .recording import RecordingConsumer, RecordingHttpConsumer
 
 app_name = "sample"

@@ -2,9 +2,10 @@
 
 from channels.routing import ProtocolTypeRouter
 from django.core.management import call_command
-from django.urls import include, path, re_path
+from django.urls import include
 
 from ..asyncapi import document
+from ..paths import path, re_path
 from ..routing import URLRouter
 from .test_messages import Calculator, GreetedCalculator
 

@@ -1,10 +1,13 @@
 """The system checks catch routing mistakes that Channels lets through silently."""
 
+from typing import Any
+
 import pytest
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter
-from django.urls import include, path, re_path
+from django.urls import include
 
 from ..checks import route_problems, worker_problems
+from ..paths import path, re_path
 from ..routing import URLRouter
 from .middleware import HidesItsApp, KeepsApp
 from .recording import RecordingConsumer
@@ -27,9 +30,12 @@ def test_the_project_routes_have_no_problems():
 
 
 def test_consumer_class_routed_without_as_asgi():
-    worker_app = ProtocolTypeRouter({"channel": ChannelNameRouter({"jobs": RecordingConsumer})})
+    # The mistake under test, which mypy sees too: a consumer class is no ASGI app.
+    jobs = ChannelNameRouter({"jobs": RecordingConsumer})  # type: ignore[dict-item]
+    worker_app = ProtocolTypeRouter({"channel": jobs})
+    socket_app = websocket_app(path("x/", RecordingConsumer))  # type: ignore[arg-type]
 
-    assert ids(route_problems(websocket_app(path("x/", RecordingConsumer)))) == ["realtime.E001"]
+    assert ids(route_problems(socket_app)) == ["realtime.E001"]
     assert ids(route_problems(worker_app)) == ["realtime.E001"]
 
 
@@ -95,6 +101,6 @@ def test_an_endpoint_closing_over_a_name_not_yet_bound_is_checked_without_error(
 
         return endpoint
 
-        later = None  # noqa: F841 (never reached: the closure's cell stays empty)
+        later: Any = None  # noqa: F841 (never reached: the closure's cell stays empty)
 
     assert route_problems(websocket_app(path("x/", make_endpoint()))) == []

@@ -126,9 +126,11 @@ async def test_an_outage_on_an_open_socket_closes_it_with_4503():
 async def test_the_layers_unavailable_event_closes_the_socket_with_4503():
     communicator = WebsocketCommunicator(Room.as_asgi(), "/")
     await communicator.connect()
-    channel_name = next(iter(get_channel_layer().channels))
+    layer = get_channel_layer()
+    assert isinstance(layer, InMemoryChannelLayer)  # the test settings' layer
+    channel_name = next(iter(layer.channels))
 
-    await get_channel_layer().send(channel_name, {"type": "layer.unavailable"})
+    await layer.send(channel_name, {"type": "layer.unavailable"})
     frame, close = await closed_unavailable(communicator)
 
     assert frame["code"] == "unavailable"

@@ -5,8 +5,9 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.sessions import CookieMiddleware, SessionMiddleware
-from django.urls import NoReverseMatch, Resolver404, include, path
+from django.urls import NoReverseMatch, Resolver404, include
 
+from ..paths import path
 from ..resolvers import resolve, reverse
 from ..routing import URLRouter
 from ..testing import route_table_failures

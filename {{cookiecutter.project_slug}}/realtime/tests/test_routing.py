@@ -10,15 +10,9 @@ from channels.routing import ProtocolTypeRouter
 from channels.routing import URLRouter as ChannelsURLRouter
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import (
-    Resolver404,
-    URLPattern,
-    URLResolver,
-    include,
-    path,
-    re_path,
-)
+from django.urls import Resolver404, URLPattern, URLResolver, include
 
+from ..paths import path, re_path
 from ..resolvers import iter_routes, resolve, reverse
 from ..routing import URLRouter, as_prefix
 from . import converters  # noqa: F401 (registers the "year" converter)
@@ -56,21 +50,23 @@ class TagMiddleware(BaseMiddleware):
     """A per-app middleware that leaves a mark in the scope."""
 
     async def __call__(self, scope, receive, send):
-        return await super().__call__({**scope, "tagged": True}, receive, send)
+        # A key of its own, which types-channels' scope type (Channels' keys) leaves out.
+        tagged = {**scope, "tagged": True}
+        return await super().__call__(tagged, receive, send)  # type: ignore[arg-type]
 
 
 class IncludeAcceptingChannelsRouter(ChannelsURLRouter):
     """Stands in for a future Channels URLRouter that accepts include() itself."""
 
     def __init__(self, routes):
-        super().__init__(
-            [
-                URLPattern(as_prefix(entry.pattern), type(self)(entry.url_patterns))
-                if isinstance(entry, URLResolver)
-                else entry
-                for entry in routes
-            ]
-        )
+        patterns = [
+            URLPattern(as_prefix(entry.pattern), type(self)(entry.url_patterns))
+            if isinstance(entry, URLResolver)
+            else entry
+            for entry in routes
+        ]
+        # Plain URLPatterns, which Channels takes: types-channels wants those of path().
+        super().__init__(patterns)  # type: ignore[arg-type]
 
 
 # 1. include() of a module, of a list and of a (patterns, app_name) tuple.
@@ -78,7 +74,8 @@ class IncludeAcceptingChannelsRouter(ChannelsURLRouter):
 
 async def test_channels_own_router_refuses_include():
     with pytest.raises(ImproperlyConfigured):
-        ChannelsURLRouter([path("chat/", include(SAMPLE_ROUTINGS))])
+        # The mistake under test, which mypy sees too.
+        ChannelsURLRouter([path("chat/", include(SAMPLE_ROUTINGS))])  # type: ignore[list-item]
 
 
 async def test_include_of_a_module_routes_websocket_and_http():
@@ -141,7 +138,10 @@ async def test_str_slug_and_negated_class_captures_match(pattern, url, expected)
 
 async def test_four_levels_keep_every_prefix_and_list_each_route_once():
     level4 = [path("d/<int:n>/", consumer, name="leaf")]
-    level3 = [path("c/", include(level4)), path("c2/", consumer, name="other")]
+    level3: list[URLPattern | URLResolver] = [
+        path("c/", include(level4)),
+        path("c2/", consumer, name="other"),
+    ]
     level2 = [path("b/", include(level3))]
     router = URLRouter([path("a/", include(level2))])
     application = ProtocolTypeRouter({"websocket": router})

@@ -38,7 +38,7 @@ SEGMENTS = (*WORDS, "1", "12", "2024", "x-y", "é", "a.b")
 CONVERTERS = ("int", "slug", "str", "path", "year")
 
 
-hits = []
+hits: list[tuple[int, dict]] = []
 counter = itertools.count()
 
 
@@ -49,7 +49,7 @@ def leaf():
     async def app(scope, receive, send):
         hits.append((number, scope["url_route"]))
 
-    app.number = number
+    app.number = number  # type: ignore[attr-defined]  # mypy types no function attributes
     return app
 
 
@@ -169,7 +169,8 @@ def django_resolve(patterns, path_text):
         match = URLResolver(RegexPattern(r"^/"), URLConf(patterns)).resolve("/" + path_text)
     except Resolver404:
         return None
-    return match.func.number, tuple(match.args), match.kwargs, match.view_name
+    number = match.func.number  # type: ignore[attr-defined]  # set by leaf()
+    return number, tuple(match.args), match.kwargs, match.view_name
 
 
 def our_resolve(router, path_text):
@@ -233,8 +234,12 @@ def test_reversed_paths_route_as_djangos_resolver_routes_them(trees_and_path_tex
             continue
         _, args, kwargs, name = found
         try:
+            # Django takes a urlconf module too; django-stubs only its dotted name.
             reversed_path = django_reverse(
-                name, urlconf=URLConf(djangos), args=None if kwargs else args, kwargs=kwargs
+                name,
+                urlconf=URLConf(djangos),  # type: ignore[arg-type]
+                args=None if kwargs else args,
+                kwargs=kwargs,
             )
         except (NoReverseMatch, ImproperlyConfigured, re.error):
             # Django cannot reverse it either: an alternation, an optional group, or a

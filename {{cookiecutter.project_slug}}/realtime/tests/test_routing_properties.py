@@ -3,10 +3,11 @@
 from urllib.parse import unquote
 
 from channels.routing import ProtocolTypeRouter
-from django.urls import Resolver404, include, path, re_path
+from django.urls import Resolver404, include
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
+from ..paths import path, re_path
 from ..resolvers import resolve, reverse
 from ..routing import URLRouter
 from .recording import RecordingConsumer

@@ -119,7 +119,7 @@ async def test_origins_the_cookie_may_not_come_from_take_the_ticket_path_without
 ):
     settings.WEBSOCKET_TICKET_ORIGINS = ticket_origins
     settings.WEBSOCKET_TICKETS_WITHOUT_ORIGIN = without_origin
-    scopes = []
+    scopes: list[dict] = []
     validator = AllowedHostsOriginValidator(recording(scopes))
 
     accepted = await handshake(validator, origin, more_headers=[(b"cookie", b"sessionid=abc")])

@@ -9,7 +9,7 @@ from io import BytesIO
 import PIL.Image
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers
 from channels.testing import ApplicationCommunicator
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -57,7 +57,7 @@ def test_an_upload_is_announced_for_the_pages_open_elsewhere(client, settings, t
 
     client.post("/thumbnails/", {"original": upload})
     # The upload's job waits in the in-memory worker layer, which outlives the test.
-    async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+    async_to_sync(channel_layers[settings.WORKER_CHANNEL_LAYER].flush)()
 
     [report] = [
         n.data["image"] for n in Notification.objects.filter(stream="thumbnails", recipient="")
@@ -95,7 +95,7 @@ def test_after_uploading_a_guests_page_follows_their_private_stream(client, sett
     upload = SimpleUploadedFile("mine.png", output.getvalue(), content_type="image/png")
 
     client.post("/thumbnails/", {"original": upload})
-    async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+    async_to_sync(channel_layers[settings.WORKER_CHANNEL_LAYER].flush)()
     # The worker may be done before the page after the upload's redirect is served.
     image = Image.objects.get()
     done = publish_from_sync(private(image.uploader), {"image": image.as_dict()})

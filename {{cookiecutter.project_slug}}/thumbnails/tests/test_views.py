@@ -5,7 +5,7 @@ from io import BytesIO
 import PIL.Image
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -26,7 +26,7 @@ def media_root(settings, tmp_path):
 def empty_worker_queues():
     """Each test reads the jobs it sent, not those an earlier one left."""
     yield
-    async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).flush)()
+    async_to_sync(channel_layers[settings.WORKER_CHANNEL_LAYER].flush)()
 
 
 def upload(content, name="photo.png", content_type="image/png"):
@@ -41,7 +41,7 @@ def png_bytes():
 
 def next_job(channel):
     """The next job sent to channel (the test settings' worker layer is in memory)."""
-    return async_to_sync(get_channel_layer(settings.WORKER_CHANNEL_LAYER).receive)(channel)
+    return async_to_sync(channel_layers[settings.WORKER_CHANNEL_LAYER].receive)(channel)
 
 
 def test_upload_stores_the_image_and_sends_a_job(client):
@@ -129,7 +129,8 @@ def test_an_upload_is_named_after_what_it_is_not_what_the_client_says(
 
     client.post("/thumbnails/", {"original": upload(output.getvalue(), client_name)})
 
-    assert Image.objects.get().original.name.endswith(stored_extension)
+    name = Image.objects.get().original.name
+    assert name is not None and name.endswith(stored_extension)
 
 
 def test_an_image_format_browsers_do_not_show_is_refused(client):
@@ -153,7 +154,7 @@ def test_images_pending_too_long_are_sent_again_and_recent_ones_not(settings):
     resend_lost_jobs()
 
     assert next_job("thumbnails-generate") == {"type": "thumbnails.generate", "image_id": old.pk}
-    layer = get_channel_layer(settings.WORKER_CHANNEL_LAYER)
+    layer = channel_layers[settings.WORKER_CHANNEL_LAYER]
     with pytest.raises(asyncio.TimeoutError):
         async_to_sync(asyncio.wait_for)(layer.receive("thumbnails-generate"), 0.1)
 

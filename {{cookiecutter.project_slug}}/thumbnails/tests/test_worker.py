@@ -1,6 +1,7 @@
 import asyncio
 import logging
 from io import BytesIO
+from typing import Any
 
 import PIL.Image
 import pytest
@@ -126,7 +127,7 @@ async def test_malformed_jobs_are_dead_lettered_with_a_reason_and_the_worker_goe
     run_jobs, caplog
 ):
     good = await stored_image(image_bytes())
-    malformed = [
+    malformed: list[dict[str, Any]] = [
         {"type": "thumbnails.explode"},
         {"type": "thumbnails.generate"},
         {"type": "thumbnails.generate", "image_id": "7"},

@@ -1,9 +1,11 @@
 """The project's route table; each app's tests/test_routes.py has the rows for its routes."""
 
+from typing import Any
+
 from django.core.handlers.asgi import ASGIHandler
 
 # protocol, path, consumer (None: must not route), kwargs, name
-ROUTES = [
+ROUTES: list[tuple[str, str, type | None, dict[str, Any] | None, str | None]] = [
     ("websocket", "/", None, None, None),
     ("websocket", "/admin/", None, None, None),
     ("websocket", "/no/such/socket/", None, None, None),
