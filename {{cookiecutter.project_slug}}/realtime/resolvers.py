@@ -7,6 +7,7 @@ one given, through its middleware and nested routers, with URLRouter's matching.
 from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
+from types import ModuleType
 
 from channels.routing import ChannelNameRouter, get_default_application
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver
@@ -40,7 +41,11 @@ def check_protocol(protocol, known=PROTOCOLS):
 def protocol_app(protocol, application=None):
     """What the ProtocolTypeRouter (by default asgi.py's) runs for protocol, or None."""
     check_protocol(protocol)
-    return (application or get_default_application()).application_mapping.get(protocol)
+    # Middleware around the whole application (Sentry's, realtime/errors.py) is looked through.
+    for app in unwrap(application or get_default_application()):
+        if hasattr(app, "application_mapping"):
+            return app.application_mapping.get(protocol)
+    raise ValueError("The ASGI application has no ProtocolTypeRouter inside its middleware")
 
 
 def full_name(namespaces, name):
@@ -156,7 +161,7 @@ def resolve_in(router, path, outer_args, outer_kwargs, outer_namespaces, middlew
         matches = find_routes(router._routes, path, outer_args, outer_kwargs, outer_namespaces)
     else:
         matches = channels_matches(router, path, outer_args, outer_kwargs, outer_namespaces)
-    for route, rest, args, kwargs, namespaces in matches:
+    for route, rest, args, kwargs, namespaces, _ in matches:
         if not route.nested:
             name = full_name(namespaces, route.name)
             route_middleware, app = split_middleware(route.app)
@@ -178,13 +183,15 @@ def channels_matches(router, path, outer_args, outer_kwargs, namespaces):
             rest, args, kwargs = found
             kwargs = {**outer_kwargs, **kwargs, **entry.default_args}
             route = Route.from_django(entry)
-            yield route, rest, (*outer_args, *args), kwargs, namespaces
+            yield route, rest, (*outer_args, *args), kwargs, namespaces, str(entry.pattern)
 
 
-class URLConf:
-    """A urlconf made of patterns rather than a module, as django.urls.reverse() takes."""
+class URLConf(ModuleType):
+    """A urlconf made of patterns rather than a file: the module that
+    django.urls.reverse() and URLResolver take, holding urlpatterns only."""
 
     def __init__(self, urlpatterns):
+        super().__init__("urlconf")
         self.urlpatterns = urlpatterns
 
 
@@ -192,9 +199,9 @@ def django_patterns(routes, level=0):
     """Django URL patterns for routes (RouteInfos, from iter_routes()), their include()s
     and nested routers rebuilt as URLResolvers from the levels they share, as
     django.urls.reverse() needs them for namespaces."""
-    patterns = []
-    for _, group in groupby(routes, key=lambda info: id(info.routes[level])):
-        group = list(group)
+    patterns: list[URLPattern | URLResolver] = []
+    for _, grouped in groupby(routes, key=lambda info: id(info.routes[level])):
+        group = list(grouped)
         route = group[0].routes[level]
         if level == len(group[0].routes) - 1:
             patterns.append(URLPattern(route.pattern, route.app, route.extra_kwargs, route.name))
