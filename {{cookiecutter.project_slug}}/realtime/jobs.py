@@ -107,7 +107,9 @@ if redis.call('XPENDING', KEYS[1], 'workers')[1] == 0 then
 end
 if ARGV[2] ~= '' then redis.call('SREM', KEYS[2], ARGV[2]) end
 redis.call('HINCRBY', KEYS[3], 'size', -1)
-if ARGV[3] ~= '' and entry then
+if ARGV[3] == '' then
+  redis.call('HINCRBY', KEYS[3], 'done', 1)
+elseif entry then
   local fields = entry[2]
   for i = 1, #fields, 2 do
     if fields[i] == 'a' then fields[i + 1] = ARGV[5] end
@@ -176,8 +178,8 @@ for _, owner in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
     end
   end
 end
-local counters = redis.call('HMGET', KEYS[2], 'size', 'retried', 'dead')
-return {in_flight, oldest, counters[1] or 0, counters[2] or 0, counters[3] or 0}
+local counters = redis.call('HMGET', KEYS[2], 'size', 'retried', 'dead', 'done')
+return {in_flight, oldest, counters[1] or 0, counters[2] or 0, counters[3] or 0, counters[4] or 0}
 """
 
 # KEYS: lane stream, errors. ARGV: id, consumer, error, idle (ms) to set.
@@ -239,7 +241,7 @@ class JobChannelLayer(BaseChannelLayer):
     many dead letters a channel keeps (the oldest are trimmed).
     """
 
-    extensions = []
+    extensions: list[str] = []
 
     def __init__(
         self,
@@ -417,7 +419,7 @@ class JobChannelLayer(BaseChannelLayer):
 
     def channels_by_host(self, channels):
         """{host index: the channels, of those given, that live on that Redis server}."""
-        by_host = {}
+        by_host: dict[int, list[str]] = {}
         for channel in channels:
             by_host.setdefault(self.host_index(channel), []).append(channel)
         return by_host
@@ -442,9 +444,9 @@ class JobChannelLayer(BaseChannelLayer):
     # Visibility.
 
     async def stats(self, channel):
-        """Queued, in flight, retried and dead-lettered jobs, and the oldest one's age."""
+        """Queued, in flight, retried, dead-lettered and done jobs, and the oldest one's age."""
         keys = self.keys(channel)
-        in_flight, oldest, size, retried, dead = map(
+        in_flight, oldest, size, retried, dead, done = map(
             int, await self.run(STATS, channel, [keys.lanes, keys.counters], [keys.lane_prefix])
         )
         return {
@@ -452,6 +454,7 @@ class JobChannelLayer(BaseChannelLayer):
             "in_flight": in_flight,
             "retried": retried,
             "dead_lettered": dead,
+            "done": done,
             "oldest_age": None if oldest < 0 else max(0.0, time.time() - oldest / 1000),
         }
 
@@ -499,6 +502,7 @@ def send_job(channel, message, *, key="", owner=""):
     record, and whatever re-sends lost jobs (resend_lost_jobs) sends it later.
     """
     layer = get_channel_layer(settings.WORKER_CHANNEL_LAYER)
+    assert layer is not None  # the settings always configure the worker layer
     try:
         if isinstance(layer, JobChannelLayer):
             layer.send_sync(channel, message, key=key, owner=owner)

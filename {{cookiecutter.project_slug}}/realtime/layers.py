@@ -12,9 +12,12 @@ first failure is logged once and every consumer of the process receives a
 import asyncio
 import logging
 import threading
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer as ChannelsRedisChannelLayer
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
     RedisPubSubLoopLayer,
@@ -23,6 +26,7 @@ from channels_redis.pubsub import (
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 from redis.exceptions import RedisError
 
+from .metrics import GROUP_SENDS, LAYER_FAILURES
 from .redis_hosts import sync_client
 
 logger = logging.getLogger(__name__)
@@ -61,6 +65,7 @@ class NotifyingShardConnection(RedisSingleShardConnection):
                     self.has_subscriptions.clear()
                     await self.has_subscriptions.wait()
             except LAYER_ERRORS as error:
+                LAYER_FAILURES.inc()
                 if not self.lost:
                     self.lost = True
                     logger.warning("Channel layer lost Redis, retrying: %s", error)
@@ -81,7 +86,34 @@ class NotifyingShardConnection(RedisSingleShardConnection):
 class NotifyingLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._shards = [NotifyingShardConnection(shard.host, self) for shard in self._shards]
+        self._shards: list[NotifyingShardConnection] = [
+            NotifyingShardConnection(shard.host, self) for shard in self._shards
+        ]
+
+
+@contextmanager
+def counted_group_send():
+    """Count a group send for /metrics/, and count it failed if Redis was unreachable."""
+    GROUP_SENDS.inc()
+    try:
+        yield
+    except LAYER_ERRORS:
+        LAYER_FAILURES.inc()
+        raise
+
+
+class CountedGroupSends:
+    async def group_send(self, group, message):
+        with counted_group_send():
+            await super().group_send(group, message)  # type: ignore[misc]
+
+
+class RedisChannelLayer(CountedGroupSends, ChannelsRedisChannelLayer):
+    pass
+
+
+class InMemoryChannelLayer(CountedGroupSends, ChannelsInMemoryChannelLayer):
+    pass
 
 
 class NotifyingPubSubChannelLayer(RedisPubSubChannelLayer):
@@ -89,6 +121,11 @@ class NotifyingPubSubChannelLayer(RedisPubSubChannelLayer):
         super().__init__(*args, **kwargs)
         self.sync_clients = {}  # shard index -> redis-py client, for sync callers
         self.sync_clients_lock = threading.Lock()
+
+    async def group_send(self, group, message):
+        # The parent hands its methods over from its loop's layer, not as its own.
+        with counted_group_send():
+            await self._get_layer().group_send(group, message)
 
     def _get_layer(self):
         loop = asyncio.get_running_loop()
@@ -106,7 +143,8 @@ class NotifyingPubSubChannelLayer(RedisPubSubChannelLayer):
         with self.sync_clients_lock:
             if index not in self.sync_clients:
                 self.sync_clients[index] = sync_client(hosts[index])
-        self.sync_clients[index].publish(channel, self.serialize(message))
+        with counted_group_send():
+            self.sync_clients[index].publish(channel, self.serialize(message))
 
 
 def group_send_from_sync(group, message):
@@ -114,6 +152,7 @@ def group_send_from_sync(group, message):
     layer, one PUBLISH on a connection the process keeps; through async_to_sync each
     call would start an event loop and open a connection to Redis for it."""
     layer = get_channel_layer()
+    assert layer is not None  # the settings always configure the default layer
     if isinstance(layer, NotifyingPubSubChannelLayer):
         layer.group_send_from_sync(group, message)
     else:

@@ -24,9 +24,17 @@ import re
 import string
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from django.core.handlers.asgi import ASGIHandler
 from django.urls import Resolver404
-from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
+from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern, URLResolver
+
+from .errors import name_transaction
+from .metrics import observed
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +134,23 @@ def matcher(pattern):
     return match_start
 
 
+def written_route(pattern: RoutePattern) -> "_StrOrPromise":
+    """The route a path() was given: a str, or a lazy translation."""
+    # Django keeps it private, and django-stubs does not declare it.
+    return pattern._route  # type: ignore[attr-defined]
+
+
+def written_regex(pattern: RegexPattern) -> "_StrOrPromise":
+    """The regex a re_path() was given: a str, or a lazy translation."""
+    # Django keeps it private, and django-stubs does not declare it.
+    return pattern._regex  # type: ignore[attr-defined]
+
+
 def is_literal(pattern):
     """Whether pattern is a path() without converters: it matches its own text only."""
     return (
         isinstance(pattern, RoutePattern)
-        and isinstance(pattern._route, str)
+        and isinstance(written_route(pattern), str)
         and not pattern.converters
     )
 
@@ -141,13 +161,13 @@ LITERAL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "/-_")
 def literal_prefix(pattern):
     """Text every path matching pattern starts with: a cheap test before the regex."""
     if isinstance(pattern, RoutePattern):
-        route = pattern._route
+        route = written_route(pattern)
         return route.split("<", 1)[0] if isinstance(route, str) else ""
     regex = pattern._regex if isinstance(pattern._regex, str) else ""
     if "|" in regex:
         # An alternative may start with anything: no text is common to every match.
         return ""
-    prefix = []
+    prefix: list[str] = []
     for char in regex.removeprefix("^"):
         if char not in LITERAL_CHARACTERS:
             # A quantifier makes the character before it optional.
@@ -161,7 +181,9 @@ def literal_prefix(pattern):
 def as_prefix(pattern):
     """The same pattern, matching only the start of the path, as include() does."""
     if isinstance(pattern, RoutePattern):
-        return RoutePattern(pattern._route, pattern.name, is_endpoint=False)
+        # django-stubs takes a str route only; Django takes a lazy translation too.
+        route = written_route(pattern)
+        return RoutePattern(route, pattern.name, is_endpoint=False)  # type: ignore[arg-type]
     return RegexPattern(pattern._regex, pattern.name, is_endpoint=False)
 
 
@@ -169,10 +191,10 @@ def as_prefix(pattern):
 class Route:
     """One entry of a routing tree: an app to call, or an include() with its own routes."""
 
-    pattern: RegexPattern | RoutePattern
+    pattern: RegexPattern | RoutePattern | LocalePrefixPattern
     extra_kwargs: dict
     app: object = None
-    routes: "RouteTable" = ()
+    routes: "RouteTable | tuple[()]" = ()
     # The app is a router (perhaps inside middleware) that matches the rest of the path.
     nested: bool = False
     # A path()'s name=, or an include()'s namespace and app_name.
@@ -207,6 +229,8 @@ class Leaf:
     def __init__(self, chain, namespaces):
         self.chain = chain
         self.route = chain[-1]
+        # Its patterns joined, as in Django's ResolverMatch.route.
+        self.pattern = "".join(str(route.pattern) for route in chain)
         self.namespaces = namespaces
         self.prefix = chain_prefix(chain)
         self.regex = joined_regex(chain)
@@ -245,10 +269,11 @@ def joined_regex(chain):
     it when a later level fails (a <path:...> converter followed by more text).
     Groups are renamed by level, _<level>_<name>.
     """
-    parts, names = [], set()
+    parts: list[str] = []
+    names: set[str] = set()
     for level, route in enumerate(chain):
         pattern = route.pattern
-        if not isinstance(pattern, RoutePattern) or not isinstance(pattern._route, str):
+        if not isinstance(pattern, RoutePattern) or not isinstance(written_route(pattern), str):
             return None
         regex = pattern.regex
         if regex.groups != len(pattern.converters) or regex.flags & ~re.UNICODE:
@@ -378,7 +403,8 @@ def renamed_groups(regex, tag):
 
 
 def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
-    """Yield (route, rest of path, args, kwargs, namespaces) for each app route matching path.
+    """Yield (route, rest of path, args, kwargs, namespaces, pattern) for each app route
+    matching path; pattern is the route's with the include()s' above it.
 
     Routes come in order; args and kwargs are what enclosing routers have captured,
     namespaces those of their include()s.
@@ -390,7 +416,8 @@ def find_routes(routes, path, args=(), kwargs=None, namespaces=()):
         found = leaf.match(path, args, kwargs)
         if found is not None:
             rest, route_args, route_kwargs = found
-            yield leaf.route, rest, route_args, route_kwargs, namespaces + leaf.namespaces
+            inner_namespaces = namespaces + leaf.namespaces
+            yield leaf.route, rest, route_args, route_kwargs, inner_namespaces, leaf.pattern
 
 
 class URLRouter:
@@ -418,14 +445,18 @@ class URLRouter:
         path = path.lstrip("/")
         # An enclosing router's captures are one more level, outside ours.
         outer = scope.get("url_route", {"args": (), "kwargs": {}})
-        for route, rest, args, kwargs, _ in find_routes(
+        for route, rest, args, kwargs, _, pattern in find_routes(
             self._routes, path, tuple(outer["args"]), outer["kwargs"]
         ):
-            url_route = {"args": args, "kwargs": kwargs}
+            url_route = {"args": args, "kwargs": kwargs, "route": outer.get("route", "") + pattern}
+            inner_scope = {**scope, "path_remaining": rest, "url_route": url_route}
             try:
-                return await route.app(
-                    {**scope, "path_remaining": rest, "url_route": url_route}, receive, send
-                )
+                if route.nested:
+                    return await route.app(inner_scope, receive, send)
+                name_transaction(url_route["route"])
+                if isinstance(route.app, ASGIHandler):  # Django's views, counted by Django
+                    return await route.app(inner_scope, receive, send)
+                return await observed(route.app, inner_scope, receive, send)
             except Resolver404:
                 # A router inside it found nothing (seen through middleware or not):
                 # try the next route, as Django and Channels do.

@@ -14,6 +14,8 @@ evenly), where Channels' deployment docs have several daphnes share one `--fd`
 socket. It passes SIGTERM and SIGINT on to them and replaces one that dies, unless
 it failed as it started (an error exit within STARTUP_SECONDS): then the deploy is
 broken, so it stops them all and exits with an error for the platform to report.
+The daphnes keep their metrics in one directory (PROMETHEUS_MULTIPROC_DIR, a new
+temporary one unless set), so that whichever answers /metrics/ counts them all.
 """
 
 import argparse
@@ -21,12 +23,16 @@ import asyncio
 import ctypes
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from prometheus_client import multiprocess
 
 STARTUP_SECONDS = 10
 CPU_QUOTA = Path("/sys/fs/cgroup/cpu.max")
@@ -45,8 +51,15 @@ def main():
         count = 1
     if count == 1:
         run_daphne()
-    else:
+    elif "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         sys.exit(supervise(count, address, daphne_arguments))
+    else:
+        metrics_dir = tempfile.mkdtemp(prefix="daphne-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        try:
+            sys.exit(supervise(count, address, daphne_arguments))
+        finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def run_daphne():
@@ -96,12 +109,15 @@ def in_memory_layer():
 def usable_cpus(quota_file=CPU_QUOTA):
     """The cores this process may run on, lowered by a cgroup v2 CPU quota (a container's
     `--cpus`, a Kubernetes limit), which the scheduler's affinity does not show."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        cpus = len(os.sched_getaffinity(0))
+    else:
+        cpus = os.cpu_count() or 1  # None where the count cannot be known
     try:
         quota, period = quota_file.read_text().split()
         return max(1, min(cpus, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError):  # no cgroup v2 here, or no quota ("max")
-        return cpus or 1
+        return cpus
 
 
 def supervise(count, address, daphne_arguments):
@@ -149,6 +165,8 @@ def supervise(count, address, daphne_arguments):
             continue
         child, started = children.pop(pid)
         child.returncode = os.waitstatus_to_exitcode(wait_status)
+        # Its open connections no longer count.
+        multiprocess.mark_process_dead(pid)
         if stopping:
             continue
         if child.returncode > 0 and time.monotonic() - started < STARTUP_SECONDS:

@@ -13,10 +13,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter
-from django.urls import path, re_path
 
+from realtime.draining import drain_daphne
+from realtime.errors import report_errors
 from realtime.http import BodyLimit, DjangoChecks
 from realtime.limits import SocketLimit
+from realtime.paths import path, re_path
 from realtime.routing import URLRouter
 from realtime.security import AllowedHostsOriginValidator
 from realtime.server import limit_daphne
@@ -26,23 +28,29 @@ from . import routings
 # daphne reads whole request bodies into memory and waits hours for slow clients:
 # bound both (realtime/server.py).
 limit_daphne()
+# On SIGTERM, daphne hands its clients over before it exits (realtime/draining.py).
+drain_daphne()
 
-application = ProtocolTypeRouter(
-    {
-        "http": BodyLimit(
-            URLRouter(
-                [
-                    # HTTP consumers get the checks and headers Django's views get
-                    # from its middleware; what they do not route goes to Django.
-                    path("", DjangoChecks(URLRouter(routings.http_urlpatterns))),
-                    re_path(r"^", django_asgi_app),
-                ]
-            )
-        ),
-        # Websockets have no CSRF protection: checking Origin against ALLOWED_HOSTS is the defence.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(SocketLimit(URLRouter(routings.websocket_urlpatterns)))
-        ),
-        "channel": ChannelNameRouter(routings.channel_routes),
-    }
+# Exceptions go to Sentry where SENTRY_DSN is set (realtime/errors.py).
+application = report_errors(
+    ProtocolTypeRouter(
+        {
+            "http": BodyLimit(
+                URLRouter(
+                    [
+                        # HTTP consumers get the checks and headers Django's views get
+                        # from its middleware; what they do not route goes to Django.
+                        path("", DjangoChecks(URLRouter(routings.http_urlpatterns))),
+                        re_path(r"^", django_asgi_app),
+                    ]
+                )
+            ),
+            # Websockets have no CSRF protection: checking Origin against
+            # ALLOWED_HOSTS is the defence.
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(SocketLimit(URLRouter(routings.websocket_urlpatterns)))
+            ),
+            "channel": ChannelNameRouter(routings.channel_routes),
+        }
+    )
 )

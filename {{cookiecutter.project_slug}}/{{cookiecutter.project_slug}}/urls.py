@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from realtime import views as realtime_views
+
 from . import views
 
 urlpatterns = [
@@ -17,6 +19,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
     path("readyz/", views.readyz, name="readyz"),
+    # Prometheus metrics, for a scraper holding METRICS_TOKEN (realtime/metrics.py).
+    path("metrics/", realtime_views.metrics, name="metrics"),
     # Tickets for websockets without the session cookie (realtime/tickets.py).
     path("realtime/", include("realtime.urls")),
 {%- if cookiecutter.use_chat %}

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class Recorder(AsyncConsumer):
     """Records each job; a job may hold until released, fail, or reject itself."""
 
-    handled = []
-    failed = []
-    release = None  # an asyncio.Event that "job.hold" waits for
+    handled: list[int] = []
+    failed: list[tuple[int, str]] = []
+    release: asyncio.Event  # what "job.hold" waits for, set by the fixture below
 
     async def job_run(self, message):
         self.handled.append(message["n"])
@@ -68,8 +68,8 @@ async def test_a_job_is_acknowledged_only_once_handled(job_layer, recorder):
         await eventually(lambda: recorder.handled == [1])
     after = await layer.stats("jobs")
 
-    assert (while_held["queued"], while_held["in_flight"]) == (0, 1)
-    assert (after["queued"], after["in_flight"]) == (0, 0)
+    assert (while_held["queued"], while_held["in_flight"], while_held["done"]) == (0, 1, 0)
+    assert (after["queued"], after["in_flight"], after["done"]) == (0, 0, 1)
 
 
 async def test_a_worker_holds_one_job_at_a_time_leaving_the_rest_queued(job_layer, recorder):
@@ -129,6 +129,8 @@ async def test_a_failing_job_is_tried_max_attempts_times_then_dead_lettered(job_
     assert Recorder.failed == [(1, "gave up after 3 attempts: RuntimeError: the handler broke")]
     assert caplog.text.count("the handler broke") >= 3
     assert (stats["retried"], stats["dead_lettered"], stats["queued"]) == (2, 1, 0)
+    # The job that failed for good is not counted done; the other one is.
+    assert stats["done"] == 1
     assert dead[0][0] == {"type": "job.crash", "n": 1}
 
 

@@ -5,6 +5,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -185,8 +186,9 @@ CHANNEL_LAYER_BACKENDS = {
     # Groups through Redis pub/sub: one Redis message per process for a group send,
     # fanned out in the process (RedisChannelLayer queues one per member).
     "redis_pubsub": "realtime.layers.NotifyingPubSubChannelLayer",
-    "redis": "channels_redis.core.RedisChannelLayer",
-    "in_memory": "channels.layers.InMemoryChannelLayer",
+    # channels-redis' and Channels' own layers, counting group sends for /metrics/.
+    "redis": "realtime.layers.RedisChannelLayer",
+    "in_memory": "realtime.layers.InMemoryChannelLayer",
 }
 CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="{{ cookiecutter.channel_layer }}")
 if CHANNEL_LAYER not in CHANNEL_LAYER_BACKENDS:
@@ -206,7 +208,9 @@ REDIS_HOSTS = redis_hosts(
     sentinel_masters=env.list("REDIS_SENTINEL_MASTERS", default=["mymaster"]),
     options=REDIS_CONNECTION,
 )
-CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}}
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": CHANNEL_LAYER_BACKENDS[CHANNEL_LAYER]}
+}
 if CHANNEL_LAYER != "in_memory":
     CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": REDIS_HOSTS}
 if CHANNEL_LAYER == "redis":
@@ -298,8 +302,16 @@ HTTP_MAX_BODY_BYTES = env.int(
 # second over windows of that many seconds.
 HTTP_HEADER_TIMEOUT = env.int("HTTP_HEADER_TIMEOUT", default=20)
 HTTP_BODY_MIN_RATE = env.int("HTTP_BODY_MIN_RATE", default=500)
+# Seconds daphne may spend handing its connections over on SIGTERM before it exits
+# (realtime/draining.py): keep it under the platform's stop timeout (Kubernetes'
+# terminationGracePeriodSeconds, 30 s by default).
+DAPHNE_DRAIN_TIMEOUT = env.int("DAPHNE_DRAIN_TIMEOUT", default=20)
 
-LOGGING = {
+# /metrics/ answers Prometheus only with `Authorization: Bearer <METRICS_TOKEN>`, and
+# nobody while it is unset (realtime/metrics.py).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

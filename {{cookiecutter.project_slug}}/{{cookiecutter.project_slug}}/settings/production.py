@@ -3,6 +3,8 @@
 https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 """
 
+import sentry_sdk
+
 from .base import *
 
 if env.bool("DJANGO_DEBUG", default=False):
@@ -25,6 +27,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Prometheus scrapes daphne directly, inside the network, with its token.
+SECURE_REDIRECT_EXEMPT = [r"^metrics/$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 # Start short and raise once HTTPS is known to work on every subdomain.
@@ -34,3 +38,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 
 LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# Error reports go to Sentry where SENTRY_DSN is set, and nowhere otherwise.
+# https://docs.sentry.io/platforms/python/integrations/django/
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        # Tracing sends one event per request: off unless asked for.
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # No cookies, user names or addresses in the reports.
+        send_default_pii=False,
+    )

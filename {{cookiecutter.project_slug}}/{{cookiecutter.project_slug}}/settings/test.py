@@ -12,7 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="test-media-"))
 # Unit tests run consumers in this process; end-to-end tests use Redis.
 CHANNEL_LAYERS = {
-    alias: {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    alias: {"BACKEND": "realtime.layers.InMemoryChannelLayer"}
     for alias in ("default", WORKER_CHANNEL_LAYER)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

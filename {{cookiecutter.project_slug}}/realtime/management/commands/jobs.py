@@ -8,7 +8,7 @@ from django.core.management import BaseCommand, CommandError
 from ...jobs import JobChannelLayer
 from ...resolvers import iter_routes
 
-COLUMNS = ("queued", "in_flight", "retried", "dead_lettered", "oldest_age")
+COLUMNS = ("queued", "in_flight", "done", "retried", "dead_lettered", "oldest_age")
 
 
 class Command(BaseCommand):
