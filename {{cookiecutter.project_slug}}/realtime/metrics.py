@@ -58,24 +58,29 @@ LAYER_FAILURES = Counter(
 async def observed(app, scope, receive, send):
     """Run app on a connection to route, counting it as above."""
     route = "/" + scope["url_route"]["route"]
-    protocol = scope["type"]
-    connections = CONNECTIONS.labels(protocol, route)
+    # Each metric's child for this route, looked up once rather than per frame.
+    connections = CONNECTIONS.labels(scope["type"], route)
+    frames_received = FRAMES_RECEIVED.labels(route)
+    frames_sent = FRAMES_SENT.labels(route)
+    handler_seconds = {}
     handled_since = None
     handled_type = None
 
     async def counted_receive():
         nonlocal handled_since, handled_type
         if handled_since is not None:
-            HANDLER_SECONDS.labels(route, handled_type).observe(time.perf_counter() - handled_since)
+            if handled_type not in handler_seconds:
+                handler_seconds[handled_type] = HANDLER_SECONDS.labels(route, handled_type)
+            handler_seconds[handled_type].observe(time.perf_counter() - handled_since)
         message = await receive()
         handled_since, handled_type = time.perf_counter(), message["type"]
         if handled_type == "websocket.receive":
-            FRAMES_RECEIVED.labels(route).inc()
+            frames_received.inc()
         return message
 
     async def counted_send(message):
         if message["type"] == "websocket.send":
-            FRAMES_SENT.labels(route).inc()
+            frames_sent.inc()
         await send(message)
 
     connections.inc()
