@@ -48,7 +48,10 @@ def generated_python(full_bake):
         for stale in CACHE_DIR.glob("generated-venv-*"):
             shutil.rmtree(stale)
         venv.create(env_dir, with_pip=True, clear=True)
-        subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True)
+        # uv rather than pip: minutes less on a clean machine, and its cache serves the
+        # uv tests after.
+        result = uv("pip", "install", "--python", str(python), *requirements, cwd=CACHE_DIR)
+        assert result.returncode == 0, result.stderr
         installed.touch()
     return python
 
