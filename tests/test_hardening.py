@@ -154,8 +154,9 @@ def test_slow_clients_are_cut_off_at_the_header_timeout_and_others_are_served(pr
     assert page.status_code == 200
     assert poll.status_code == 200 and poll_seconds > 3.5
     assert chat_text == "still here"
-    # Each would have taken 40 s to send its head; none was kept past the timeout.
-    assert all(seconds is not None and seconds < 5 for seconds in closed_after)
+    # Each would have taken 40 s to send its head; none was kept much past the 2 s
+    # timeout (200 dripping threads on a loaded CI machine have seen 6.7 s).
+    assert all(seconds is not None and seconds < 10 for seconds in closed_after)
 
 
 def test_a_body_slower_than_the_minimum_rate_is_cut_off(production):
@@ -172,7 +173,9 @@ def test_a_body_slower_than_the_minimum_rate_is_cut_off(production):
     seconds = time.monotonic() - started
 
     print(f"a body at 100 bytes a second was cut off after {seconds:.1f} s")
-    assert seconds < 5
+    # 20 s to send it all; cut at the end of the first 2 s window it fell short in, or
+    # a little later on a loaded machine.
+    assert seconds < 10
 
 
 class CountingClient:
