@@ -52,8 +52,17 @@ def scraped(production, tmp_path):
         port=port,
     )
     prometheus = f"http://127.0.0.1:{port}"
+    wait_until_ready(prometheus)
     wait_for(prometheus, 'up{job="site"}', lambda value: value == 1)
     return site, prometheus
+
+
+def wait_until_ready(prometheus, timeout=30):
+    """Prometheus listens before its storage is open; until then its API answers 503."""
+    deadline = time.monotonic() + timeout
+    while requests.get(f"{prometheus}/-/ready", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, f"Prometheus not ready after {timeout} s"
+        time.sleep(0.2)
 
 
 def query(prometheus, expression):
