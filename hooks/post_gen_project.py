@@ -1,4 +1,5 @@
-"""Drop the sample apps that were not chosen, write uv.lock and .env, say what to do next."""
+"""Drop the sample apps that were not chosen, pick the settings of the Django version, write
+uv.lock and .env, say what to do next."""
 
 import bisect
 import re
@@ -14,6 +15,8 @@ SAMPLE_APPS = {
 }
 CHANNEL_LAYER = {{ cookiecutter.channel_layer | tojson }}
 DATABASE = {{ cookiecutter.database | tojson }}
+DJANGO_VERSION = {{ cookiecutter.django_version | tojson }}
+SETTINGS = Path(PROJECT_SLUG, "settings")
 # uv.lock of each combination of the options that change the dependencies, as uv wrote it
 # for the default project name (hooks/update_locks.py makes them).
 LOCKS = Path(".uv-locks")
@@ -78,13 +81,23 @@ def remove_unused_manifests():
             Path("deploy", "kubernetes", name).unlink()
 
 
+def choose_content_security_policy():
+    """settings/content_security_policy.py: Django's own CSP from 6.0, django-csp's before."""
+    chosen, unused = "django", "django_csp"
+    if DJANGO_VERSION == "5.2":
+        chosen, unused = unused, chosen
+    (SETTINGS / f"content_security_policy_{unused}.py").unlink()
+    (SETTINGS / f"content_security_policy_{chosen}.py").rename(
+        SETTINGS / "content_security_policy.py"
+    )
+
+
 def write_uv_lock():
     """uv.lock: the lock of this bake's options, its own package renamed after the project
     and moved to where uv sorts it, so that `uv lock` finds nothing to change."""
     apps = [app for app in ("thumbnails", "chat") if SAMPLE_APPS[app]]
-    header, *packages = (LOCKS / ("-".join([DATABASE, *apps]) + ".lock")).read_text().split(
-        LOCKED_PACKAGE
-    )
+    lock = "-".join([f"django{DJANGO_VERSION}", DATABASE, *apps]) + ".lock"
+    header, *packages = (LOCKS / lock).read_text().split(LOCKED_PACKAGE)
     shutil.rmtree(LOCKS)
     [project] = [package for package in packages if '\nsource = { editable = "." }\n' in package]
     packages.remove(project)
@@ -123,6 +136,7 @@ if __name__ == "__main__":
     if CHANNEL_LAYER == "in_memory":
         remove_redis_files()
     remove_unused_manifests()
+    choose_content_security_policy()
     write_uv_lock()
     write_dotenv()
     print(NEXT_STEPS.format(slug=PROJECT_SLUG, processes=spoken_list(procfile_processes())))

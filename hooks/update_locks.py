@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-from tests.bakery import LOCKS_DIR, TEMPLATE_DIR, lock_combinations, uv
+from tests.bakery import LOCKS_DIR, TEMPLATE_DIR, django_python, lock_combinations, uv
 
 
 def update(name, options, upgrade, work_dir):
@@ -36,7 +36,9 @@ def update(name, options, upgrade, work_dir):
     if stored.exists():
         # uv keeps the versions of the lock it finds wherever the pins still allow them.
         shutil.copyfile(stored, project / "uv.lock")
-    result = uv("lock", *(["--upgrade"] if upgrade else []), cwd=project)
+    # uv refuses an interpreter below the project's requires-python.
+    python = django_python(options["django_version"])
+    result = uv("lock", *(["--upgrade"] if upgrade else []), cwd=project, python=python)
     if result.returncode != 0:
         sys.exit(f"uv lock failed for {options}:\n{result.stderr}")
     locked = (project / "uv.lock").read_text()

@@ -11,7 +11,7 @@ import pgserver
 import pytest
 from playwright.sync_api import sync_playwright
 
-from bakery import bake, generated_python, procfile_command
+from bakery import bake, django_python, generated_python, procfile_command
 from servers import Processes, RedisServer, clean_environment, free_port
 
 
@@ -31,19 +31,44 @@ def baked(tmp_path_factory):
 
 @pytest.fixture(scope="session", name="generated_python")
 def generated_python_fixture(baked):
-    """Python of the one virtualenv that runs every bake (see bakery.generated_python)."""
+    """Python of the virtualenv that runs every Django 5.2 bake (bakery.generated_python)."""
     return generated_python(baked(database="postgresql"))
+
+
+def environment_factory(python):
+    """make(**variables): an environment for a generated project's commands, with python's
+    virtualenv first on PATH."""
+
+    def make(**variables):
+        path = f"{python.parent}{os.pathsep}{os.environ['PATH']}"
+        return clean_environment(PATH=path, **variables)
+
+    return make
 
 
 @pytest.fixture(scope="session")
 def project_env(generated_python):
-    """Environment for running a generated project's commands: its venv first on PATH."""
+    """Environment for running a Django 5.2 bake's commands (environment_factory)."""
+    return environment_factory(generated_python)
 
-    def make(**variables):
-        path = f"{generated_python.parent}{os.pathsep}{os.environ['PATH']}"
-        return clean_environment(PATH=path, **variables)
 
-    return make
+@pytest.fixture(scope="session")
+def django6_project_env(baked):
+    """Environment for running a Django 6.1 bake's commands, in a virtualenv of Python 3.13
+    (bakery.DJANGO_PYTHONS); an error saying how to install it where there is none."""
+    full_bake = baked(database="postgresql", django_version="6.1")
+    return environment_factory(generated_python(full_bake, django_python("6.1")))
+
+
+@pytest.fixture(scope="session")
+def env_of_bake(request):
+    """env_of_bake(options): project_env, or django6_project_env for a Django 6.1 bake."""
+
+    def get(options):
+        six = options.get("django_version") == "6.1"
+        return request.getfixturevalue("django6_project_env" if six else "project_env")
+
+    return get
 
 
 @pytest.fixture
@@ -118,17 +143,19 @@ def stack(serve):
 
 
 @pytest.fixture
-def production(baked, project_env, redis_url, tmp_path):
-    """production(**environment): the default bake as production runs it: production
-    settings, the Procfile's web (daphne) and worker commands, a real Redis."""
+def production(baked, env_of_bake, redis_url, tmp_path):
+    """production(bake_options=None, **environment): the default bake, or the bake of
+    bake_options, as production runs it: production settings, the Procfile's web (daphne)
+    and worker commands, a real Redis."""
     stacks = []
 
-    def start(**environment):
-        project = tmp_path / baked().name
-        shutil.copytree(baked(), project)  # collectstatic writes into it
+    def start(bake_options=None, **environment):
+        bake_options = bake_options or {}
+        project = tmp_path / baked(**bake_options).name
+        shutil.copytree(baked(**bake_options), project)  # collectstatic writes into it
         (tmp_path / "media").mkdir()
         port = free_port()
-        env = project_env(
+        env = env_of_bake(bake_options)(
             DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
             DJANGO_SECRET_KEY="production-test-key-" + "x" * 40,
             DJANGO_ALLOWED_HOSTS="127.0.0.1",

@@ -26,6 +26,8 @@ BAKES = {
     "without_thumbnails": {"use_thumbnails": False},
     "without_samples": {"use_chat": False, "use_notifications": False, "use_thumbnails": False},
     "custom_names": {"project_name": "Pied Piper", "timezone": "Europe/Paris"},
+    # Run on Python 3.13 (bakery.DJANGO_PYTHONS).
+    "django6": {"django_version": "6.1"},
 }
 SAMPLE_APPS = {
     "use_chat": "chat",
@@ -44,6 +46,13 @@ OUR_JINJA = re.compile(r"(\{\{|\{%)[^}%]*cookiecutter")
 def bake_case(request, baked):
     options = BAKES[request.param]
     return options, baked(**options)
+
+
+@pytest.fixture(scope="module")
+def bake_env(bake_case, env_of_bake):
+    """The environment that runs the bake's commands, in its Django version's virtualenv."""
+    options, _ = bake_case
+    return env_of_bake(options)
 
 
 def execute(project, project_env, *command, **variables):
@@ -144,23 +153,23 @@ def test_every_setting_the_apps_read_is_declared_in_the_settings(bake_case):
     assert read - django_own <= declared, f"not in settings: {sorted(read - declared)}"
 
 
-def test_ruff_finds_nothing(bake_case, project_env):
+def test_ruff_finds_nothing(bake_case, bake_env):
     _, project = bake_case
-    run(project, project_env, "ruff", "check", "--no-cache", ".")
-    run(project, project_env, "ruff", "format", "--check", "--no-cache", ".")
+    run(project, bake_env, "ruff", "check", "--no-cache", ".")
+    run(project, bake_env, "ruff", "format", "--check", "--no-cache", ".")
 
 
-def test_django_checks_pass(bake_case, project_env):
+def test_django_checks_pass(bake_case, bake_env):
     _, project = bake_case
-    run(project, project_env, "python", "manage.py", "check", "--fail-level", "WARNING")
-    run(project, project_env, "python", "manage.py", "makemigrations", "--check", "--dry-run")
+    run(project, bake_env, "python", "manage.py", "check", "--fail-level", "WARNING")
+    run(project, bake_env, "python", "manage.py", "makemigrations", "--check", "--dry-run")
 
 
-def test_deploy_checks_pass_with_production_settings(bake_case, project_env):
+def test_deploy_checks_pass_with_production_settings(bake_case, bake_env):
     _, project = bake_case
     result = run(
         project,
-        project_env,
+        bake_env,
         "python",
         "manage.py",
         "check",
@@ -179,13 +188,13 @@ def database_variables(options, request):
     return {}
 
 
-def test_migrations_apply_to_the_chosen_database(bake_case, project_env, request):
+def test_migrations_apply_to_the_chosen_database(bake_case, bake_env, request):
     options, project = bake_case
     variables = database_variables(options, request)
-    run(project, project_env, "python", "manage.py", "migrate", "--noinput", **variables)
+    run(project, bake_env, "python", "manage.py", "migrate", "--noinput", **variables)
     result = run(
         project,
-        project_env,
+        bake_env,
         "python",
         "manage.py",
         "shell",
@@ -197,18 +206,20 @@ def test_migrations_apply_to_the_chosen_database(bake_case, project_env, request
 
 
 # The suite of the bakes whose code differs most from the default's: another layer and
-# no thumbnails, another database, no sample apps. The default bake's suite runs as its
-# CI workflow's Tests step (test_ci_workflow.py). Each run costs a minute of CI's 30.
-SUITE_BAKES = ["in_memory", "postgresql", "without_samples"]
+# no thumbnails, another database, no sample apps, Django 6.1 on Python 3.13. The default
+# bake's suite runs as its CI workflow's Tests step (test_ci_workflow.py). Each run costs
+# a minute of CI's 30.
+SUITE_BAKES = ["in_memory", "postgresql", "without_samples", "django6"]
 
 
 @pytest.mark.parametrize("bake_name", SUITE_BAKES)
-def test_generated_test_suite_passes(baked, bake_name, project_env, request):
+def test_generated_test_suite_passes(baked, bake_name, env_of_bake, request):
     options = BAKES[bake_name]
     project = baked(**options)
     variables = database_variables(options, request)
+    environment = env_of_bake(options)
     result = run(
-        project, project_env, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", **variables
+        project, environment, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", **variables
     )
     assert re.search(r"\d+ passed", result.stdout)
     assert "failed" not in result.stdout

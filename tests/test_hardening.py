@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 
+import pytest
 import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -340,6 +341,9 @@ def test_websockets_open_only_from_the_sites_own_pages(production):
     assert opened == [expected for _, _, expected in cases]
 
 
+# The security headers come from Django's middleware, Content-Security-Policy from
+# django-csp's with Django 5.2 and from Django's own with 6.1.
+DJANGO_VERSIONS = {"django5.2": {}, "django6.1": {"django_version": "6.1"}}
 SECURITY_HEADERS = (
     "Strict-Transport-Security",
     "X-Content-Type-Options",
@@ -350,8 +354,11 @@ SECURITY_HEADERS = (
 )
 
 
-def test_long_polls_get_the_host_check_redirect_and_headers_that_pages_get(production):
-    site = production(NOTIFICATIONS_POLL_TIMEOUT="1")
+@pytest.mark.parametrize("bake_options", DJANGO_VERSIONS.values(), ids=DJANGO_VERSIONS)
+def test_long_polls_get_the_host_check_redirect_and_headers_that_pages_get(
+    production, bake_options
+):
+    site = production(bake_options, NOTIFICATIONS_POLL_TIMEOUT="1")
     poll, page = f"{site.url}/notifications/public/news/poll/", f"{site.url}/"
     https = site.https_headers
 
@@ -383,8 +390,9 @@ def comparable(headers):
     return {**headers, "Content-Security-Policy": sorted(d.strip() for d in directives)}
 
 
-def test_pages_forbid_inline_code_and_static_files_are_not_sniffed(production):
-    site = production()
+@pytest.mark.parametrize("bake_options", DJANGO_VERSIONS.values(), ids=DJANGO_VERSIONS)
+def test_pages_forbid_inline_code_and_static_files_are_not_sniffed(production, bake_options):
+    site = production(bake_options)
     page = requests.get(f"{site.url}/chat/lobby/", headers=site.https_headers, timeout=10)
     stylesheet = requests.get(f"{site.url}/static/site.css", headers=site.https_headers, timeout=10)
 

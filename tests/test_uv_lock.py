@@ -12,7 +12,15 @@ import tomllib
 
 import pytest
 
-from bakery import LOCK_OPTIONS, LOCKS_DIR, TEMPLATE_DIR, lock_combinations, lock_name, uv
+from bakery import (
+    LOCK_OPTIONS,
+    LOCKS_DIR,
+    TEMPLATE_DIR,
+    django_python,
+    lock_combinations,
+    lock_name,
+    uv,
+)
 from servers import clean_environment
 
 COMBINATIONS = lock_combinations()
@@ -25,10 +33,11 @@ def locked_packages(project):
 
 @pytest.mark.parametrize("name", COMBINATIONS)
 def test_each_bake_ships_the_lock_of_its_pyproject(baked, name):
-    project = baked(**COMBINATIONS[name])
+    options = COMBINATIONS[name]
+    project = baked(**options)
 
     assert not (project / LOCKS_DIR.name).exists()
-    result = uv("lock", "--check", cwd=project)
+    result = uv("lock", "--check", cwd=project, python=django_python(options["django_version"]))
     assert result.returncode == 0, (
         f"{LOCKS_DIR.name}/{name} is behind the generated pyproject.toml: {UPDATE}.\n"
         f"{result.stderr}"

@@ -27,6 +27,8 @@ logger = logging.getLogger("django.security.DisallowedHost")
 HEADER_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy: Django's own from 6.0, django-csp's before.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
 )
 

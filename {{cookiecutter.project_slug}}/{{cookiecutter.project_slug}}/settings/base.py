@@ -1,6 +1,6 @@
 """Settings shared by every environment, read from environment variables.
 
-https://docs.djangoproject.com/en/5.2/ref/settings/
+https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/settings/
 """
 
 from datetime import timedelta
@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import environ
-from csp.constants import NONE, SELF
 from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from realtime.redis_hosts import connection_options, redis_hosts
+
+# CSP_MIDDLEWARE and its policy: Django's own from 6.0, django-csp before.
+from .content_security_policy import *
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -55,7 +57,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy: pages load scripts, styles, images and connections from
+    # the site itself only, and no inline script or style runs. realtime/http.py sets
+    # it on long-polls too.
+    CSP_MIDDLEWARE,
     # Serves static files under daphne, which has no static file handling of its own.
     # https://whitenoise.readthedocs.io/en/stable/django.html
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,25 +73,6 @@ MIDDLEWARE = [
     # Last, as django-axes asks: answers locked-out logins.
     "axes.middleware.AxesMiddleware",
 ]
-
-# Pages may load scripts, styles, images and connections from the site itself only, and
-# hold no inline script or style: injected markup cannot run. Django 5.2 has no CSP of
-# its own (6.0 has); django-csp sets the header, on long-polls too (realtime/http.py).
-# https://django-csp.readthedocs.io/en/latest/configuration.html
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        # 'self' covers the site's own ws:// and wss:// addresses too.
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
 
 ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
 ASGI_APPLICATION = "{{ cookiecutter.project_slug }}.asgi.application"
@@ -117,7 +103,7 @@ DATABASES = {
 }
 # Consumers reach the database from a thread pool for every message they store;
 # reopening a connection each time costs more than the query.
-# https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+# https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/databases/#persistent-connections
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -125,7 +111,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # daphne, the worker and any second daphne write to one file: take the write
         # lock when a transaction starts, waiting for it, rather than fail with
         # "database is locked".
-        # https://docs.djangoproject.com/en/5.2/ref/databases/#database-is-locked-errors
+        # https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/databases/#database-is-locked-errors
         transaction_mode="IMMEDIATE",
         timeout=20,
         # Write-ahead log, synced at checkpoints rather than at every commit: a chat

@@ -1,6 +1,6 @@
 """Settings for production: everything from the environment, HTTPS only.
 
-https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/howto/deployment/checklist/
 """
 
 import sentry_sdk
@@ -16,7 +16,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["{{ cookiecutter.domain_name }}"])
 # Other origins whose pages may post forms or open websockets here, such as
 # https://admin.example.com (realtime/security.py).
-# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
+# https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/settings/#csrf-trusted-origins
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # `manage.py collectstatic` gathers static files here; whitenoise serves them.
@@ -32,7 +32,7 @@ SECURE_REDIRECT_EXEMPT = [r"^metrics/$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 # Start short and raise once HTTPS is known to work on every subdomain.
-# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+# https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/middleware/#http-strict-transport-security
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
