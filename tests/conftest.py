@@ -96,8 +96,39 @@ def postgres_url():
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def served_bake(baked, env_of_bake, tmp_path_factory):
+    """served_bake(bake_options): (a copy of the bake with its static files collected as
+    production collects them, a SQLite database the Procfile's release command migrated).
+
+    Made once per session: stacks copy the database rather than each migrating its
+    own, and share the copy, which nothing else writes to, as their working directory.
+    """
+    prepared = {}
+
+    def get(bake_options):
+        key = tuple(sorted(bake_options.items()))
+        if key not in prepared:
+            work = tmp_path_factory.mktemp("served")
+            project = work / baked(**bake_options).name
+            shutil.copytree(baked(**bake_options), project)
+            database = work / "db.sqlite3"
+            env = env_of_bake(bake_options)(
+                DJANGO_SETTINGS_MODULE=f"{project.name}.settings.production",
+                DJANGO_SECRET_KEY="production-test-key-" + "x" * 40,
+                DATABASE_URL=f"sqlite:///{database}",
+            )
+            processes = Processes(project, env, work)
+            processes.run(procfile_command(project, "release"))
+            processes.run(["python", "manage.py", "collectstatic", "--no-input"])
+            prepared[key] = project, database
+        return prepared[key]
+
+    return get
+
+
 @pytest.fixture
-def serve(baked, project_env, redis_url, tmp_path):
+def serve(baked, served_bake, project_env, redis_url, tmp_path):
     """serve(daphne_options=(), environment=None, **bake_options): a bake, migrated, under
     daphne with its worker, sharing a real Redis; environment adds variables (None: unset)."""
     stacks = []
@@ -118,7 +149,10 @@ def serve(baked, project_env, redis_url, tmp_path):
                 env[name] = value
         processes = Processes(project, env, tmp_path)
         stacks.append(processes)
-        processes.run(["python", "manage.py", "migrate"])
+        if "DATABASE_URL" in (environment or {}):
+            processes.run(["python", "manage.py", "migrate"])
+        else:
+            shutil.copyfile(served_bake(options)[1], tmp_path / "db.sqlite3")
         daphne, port = processes.daphne(f"{project.name}.asgi:application", *daphne_options)
         worker = processes.start("worker", procfile_command(project, "worker"))
         return SimpleNamespace(
@@ -143,16 +177,17 @@ def stack(serve):
 
 
 @pytest.fixture
-def production(baked, env_of_bake, redis_url, tmp_path):
+def production(served_bake, env_of_bake, redis_url, tmp_path):
     """production(bake_options=None, **environment): the default bake, or the bake of
     bake_options, as production runs it: production settings, the Procfile's web (daphne)
-    and worker commands, a real Redis."""
+    and worker commands, a real Redis; its release command and collectstatic ran once per
+    session (served_bake)."""
     stacks = []
 
     def start(bake_options=None, **environment):
         bake_options = bake_options or {}
-        project = tmp_path / baked(**bake_options).name
-        shutil.copytree(baked(**bake_options), project)  # collectstatic writes into it
+        project, database = served_bake(bake_options)
+        shutil.copyfile(database, tmp_path / "db.sqlite3")
         (tmp_path / "media").mkdir()
         port = free_port()
         env = env_of_bake(bake_options)(
@@ -168,8 +203,6 @@ def production(baked, env_of_bake, redis_url, tmp_path):
         )
         processes = Processes(project, env, tmp_path)
         stacks.append(processes)
-        processes.run(procfile_command(project, "release"))
-        processes.run(["python", "manage.py", "collectstatic", "--no-input"])
         daphne = processes.start("web", procfile_command(project, "web"), port=port)
         worker = processes.start("worker", procfile_command(project, "worker"))
 
