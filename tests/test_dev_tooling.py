@@ -24,7 +24,12 @@ PRE_COMMIT_HOME = CACHE_DIR / "pre-commit"
 @pytest.fixture
 def repository(baked, tmp_path):
     """A git repository holding a copy of the default bake (the bake itself is shared)."""
-    project = shutil.copytree(baked(), tmp_path / "project", symlinks=True)
+    return repository_of(baked(), tmp_path)
+
+
+def repository_of(bake, tmp_path):
+    """A git repository holding a copy of bake."""
+    project = shutil.copytree(bake, tmp_path / "project", symlinks=True)
     git(project, "-c", "init.defaultBranch=main", "init", "--quiet")
     git(project, "add", "--all")
     return project
@@ -62,8 +67,13 @@ def pyproject(project):
     return tomllib.loads((project / "pyproject.toml").read_text())
 
 
-def test_pre_commit_passes_on_a_fresh_bake(repository, project_env):
-    result = pre_commit(repository, project_env)
+@pytest.mark.parametrize("django_version", ["5.2", "6.1"])
+def test_pre_commit_passes_on_a_fresh_bake(baked, env_of_bake, tmp_path, django_version):
+    """django-upgrade targets the bake's Django version: it must find nothing to modernise."""
+    options = {"django_version": django_version}
+    repository = repository_of(baked(**options), tmp_path)
+
+    result = pre_commit(repository, env_of_bake(options))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert changed_files(repository) == []

@@ -119,7 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # lose the last commits, never corrupt the file).
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
+{%- if cookiecutter.django_version == "5.2" %}
+# Django 6.0's default; django-upgrade removes it from 6.x projects.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+{%- endif %}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
