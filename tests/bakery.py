@@ -1,5 +1,6 @@
 """Baking projects and the virtualenv that runs them, for the tests and the benchmarks."""
 
+import fcntl
 import hashlib
 import itertools
 import json
@@ -92,18 +93,27 @@ def generated_python(full_bake, interpreter=None):
     env_dir = CACHE_DIR / f"generated-venv-py{version}-{digest}"
     python = env_dir / "bin" / "python"
     installed = env_dir / ".installed"
-    if not installed.exists():
-        # This Python's virtualenvs for requirements that have since changed are of no
-        # more use.
-        for stale in CACHE_DIR.glob(f"generated-venv-py{version}-*"):
-            shutil.rmtree(stale)
-        subprocess.run([interpreter, "-m", "venv", "--clear", env_dir], check=True)
-        # uv rather than pip: minutes less on a clean machine, and its cache serves the
-        # uv tests after.
-        result = uv("pip", "install", "--python", str(python), *requirements, cwd=CACHE_DIR)
-        assert result.returncode == 0, result.stderr
-        installed.touch()
+    # pytest-xdist's workers each ask for it: one makes it while the other waits.
+    CACHE_DIR.mkdir(exist_ok=True)
+    with open(CACHE_DIR / "generated-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.exists():
+            make_generated_venv(interpreter, version, env_dir, requirements)
+            installed.touch()
     return python
+
+
+def make_generated_venv(interpreter, version, env_dir, requirements):
+    """A virtualenv of interpreter in env_dir with requirements, in place of older ones."""
+    # This Python's virtualenvs for requirements that have since changed are of no more use.
+    for stale in CACHE_DIR.glob(f"generated-venv-py{version}-*"):
+        shutil.rmtree(stale)
+    subprocess.run([interpreter, "-m", "venv", "--clear", env_dir], check=True)
+    # uv rather than pip: minutes less on a clean machine, and its cache serves the uv
+    # tests after.
+    python = env_dir / "bin" / "python"
+    result = uv("pip", "install", "--python", str(python), *requirements, cwd=CACHE_DIR)
+    assert result.returncode == 0, result.stderr
 
 
 def procfile_command(project, process):

@@ -14,6 +14,32 @@ from playwright.sync_api import sync_playwright
 from bakery import bake, django_python, generated_python, procfile_command
 from servers import Processes, RedisServer, clean_environment, free_port
 
+# The tests that time real servers (timeouts, kills, drains, load) and the browser's:
+# under pytest-xdist (pyproject.toml) they run one at a time, on one worker, beside the
+# other worker's bakes and tool runs but never beside each other.
+SERVER_TESTS = {
+    "test_bad_input.py",
+    "test_browser.py",
+    "test_django_versions.py",
+    "test_draining.py",
+    "test_end_to_end.py",
+    "test_faults.py",
+    "test_hardening.py",
+    "test_metrics.py",
+    "test_redis_topologies.py",
+    "test_scale_out.py",
+    "test_tickets.py",
+    "test_web_processes.py",
+    "test_worker_delivery.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in SERVER_TESTS:
+            item.add_marker(pytest.mark.xdist_group("servers"))
+
 
 @pytest.fixture(scope="session")
 def baked(tmp_path_factory):
