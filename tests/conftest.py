@@ -4,6 +4,7 @@ real browser."""
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -225,19 +226,26 @@ def production(served_bake, env_of_bake, redis_url, tmp_path):
             REDIS_URL=redis_url,
             DAPHNE_BIND_ADDRESS="127.0.0.1",
             PORT=str(port),
-            **environment,
+            # As on the 2-core machines CI runs on, whatever this machine has.
+            DAPHNE_PROCESSES="2",
         )
+        env.update(environment)
         processes = Processes(project, env, tmp_path)
         stacks.append(processes)
-        daphne = processes.start("web", procfile_command(project, "web"), port=port)
+
+        def start_web(name, web_port):
+            web = procfile_command(project, "web")
+            server = processes.start(name, web, port=web_port, PORT=str(web_port))
+            wait_until_serving(server, int(env["DAPHNE_PROCESSES"]))
+            return server
+
+        daphne = start_web("web", port)
         worker = processes.start("worker", procfile_command(project, "worker"))
 
         def another_daphne():
             """Start one more web process from the Procfile; its port."""
             other_port = free_port()
-            name = f"web.{len(processes.servers)}"
-            web = procfile_command(project, "web")
-            processes.start(name, web, port=other_port, PORT=str(other_port))
+            start_web(f"web.{len(processes.servers)}", other_port)
             return other_port
 
         return SimpleNamespace(
@@ -256,6 +264,20 @@ def production(served_bake, env_of_bake, redis_url, tmp_path):
     yield start
     for processes in stacks:
         processes.stop()
+
+
+def wait_until_serving(web, daphnes, timeout=60):
+    """Until each of the web process's daphnes has loaded the project and listens.
+
+    realtime.serve's sockets listen as its daphnes start, and a connection the kernel
+    hands to one still loading waits for it: on a loaded machine, past a client's
+    handshake timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while web.log_path.read_text(errors="replace").count("Listening on TCP address") < daphnes:
+        assert web.process.poll() is None, f"the web process exited: {web.log_path.read_text()}"
+        assert time.monotonic() < deadline, f"{daphnes} daphnes not serving after {timeout} s"
+        time.sleep(0.1)
 
 
 # Without these, chromium reaches for Google's services, which this network refuses.

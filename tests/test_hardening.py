@@ -191,7 +191,8 @@ class CountingClient:
 
     @classmethod
     async def join(cls, base_url, room):
-        return cls(await ChatClient.open(base_url, room))
+        # With hundreds joined, presence frames keep this loop busy while it handshakes.
+        return cls(await ChatClient.open(base_url, room, open_timeout=30))
 
     async def read(self):
         try:
