@@ -5,7 +5,6 @@ included), mypy (test_dev_tooling.py), its locks (test_uv_lock.py) and the secur
 headers of a production bake (test_hardening.py); here is what differs between the two.
 """
 
-import asyncio
 import stat
 import time
 import tomllib
@@ -13,7 +12,7 @@ import tomllib
 import pytest
 
 from bakery import find_python, python_version
-from clients import ChatClient, ProxiedBrowser, django_shell, post_upload
+from clients import ProxiedBrowser, chat_round_trip, django_shell, post_upload
 from images import png_bytes
 
 
@@ -67,17 +66,7 @@ def test_a_django_6_production_bake_chats_and_thumbnails_on_python_3_13(producti
         "import sys, django, importlib.util; "
         "print(sys.version_info[:2], django.VERSION[:2], importlib.util.find_spec('csp'))",
     )
-
-    async def chat():
-        alice = await ChatClient.join(site.url, "lobby")
-        bob = await ChatClient.join(site.url, "lobby")
-        await alice.send("hello on 6.1")
-        received = [(await client.next("message"))["text"] for client in (alice, bob)]
-        await alice.close()
-        await bob.close()
-        return received
-
-    received = asyncio.run(chat())
+    received = [frame["text"] for frame in chat_round_trip(site.url)]
     upload = post_upload(site, png_bytes(), session=ProxiedBrowser())
     deadline = time.monotonic() + 30
     status = "pending"
@@ -89,7 +78,7 @@ def test_a_django_6_production_bake_chats_and_thumbnails_on_python_3_13(producti
 
     # Python 3.13, Django 6.1, and no django-csp installed at all.
     assert versions == "(3, 13) (6, 1) None"
-    assert received == ["hello on 6.1", "hello on 6.1"]
+    assert received == ["hello from alice", "hello from alice"]
     assert upload.status_code == 302, upload.text
     assert status == "done"
 
