@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pgserver
 import pytest
 from playwright.sync_api import sync_playwright
+from xdist.scheduler import LoadScopeScheduling
 
 from bakery import bake, django_python, generated_python, procfile_command
 from servers import Processes, RedisServer, clean_environment, free_port
@@ -35,11 +36,18 @@ SERVER_TESTS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.path.name in SERVER_TESTS:
-            item.add_marker(pytest.mark.xdist_group("servers"))
+class ServerTestsTogether(LoadScopeScheduling):
+    """The SERVER_TESTS as one unit of work, which one worker runs in order; every other
+    test a unit of its own, for whichever worker is free. (xdist's own loadgroup marks
+    groups by rewriting node ids, which pytest 9.2 no longer reads.)"""
+
+    def _split_scope(self, nodeid):
+        module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        return "servers" if module in SERVER_TESTS else nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return ServerTestsTogether(config, log)
 
 
 @pytest.fixture(scope="session")
